@@ -1,0 +1,1 @@
+"""autograd: a small reverse-mode automatic differentiation engine on NumPy."""
