@@ -21,6 +21,12 @@ import numpy as np
 from overhead import build_chain, chain_inputs, libraries, numpy_chain_grads
 
 LINEAR_LIMIT = 12.0  # a 10x longer chain may cost at most this many times more
+MIN_OPS = 10000  # shorter chains are repeated up to this many ops, to be timed reliably
+
+
+def repeats(n_ops: int) -> int:
+    """How many chains of ``n_ops`` one measurement builds (and averages)."""
+    return max(1, MIN_OPS // n_ops)
 
 
 def run_numpy(sizes: list[int]) -> h.Measurement:
@@ -29,31 +35,41 @@ def run_numpy(sizes: list[int]) -> h.Measurement:
     measurement = {}
     for n_ops in sizes:
         start = time.perf_counter()
-        numpy_chain_grads(x, w, b, n_ops)
-        measurement[f"total_{n_ops}"] = time.perf_counter() - start
+        for _ in range(repeats(n_ops)):
+            numpy_chain_grads(x, w, b, n_ops)
+        measurement[f"total_{n_ops}"] = (time.perf_counter() - start) / repeats(n_ops)
     return measurement
 
 
 def run_tensors(module, sizes: list[int], collect: bool = True) -> h.Measurement:
-    """Seconds to build each chain (forward) and to differentiate it (backward)."""
+    """Seconds to build a chain of each size (forward) and to differentiate it (backward)."""
     measurement = {}
     for n_ops in sizes:
-        x, w, b = (module.tensor(v, requires_grad=True) for v in chain_inputs(np.float32))
-        if not collect:
-            gc.disable()
-        try:
-            start = time.perf_counter()
-            loss = build_chain(x, w, b, n_ops).sum()
-            built = time.perf_counter()
-            loss.backward()
-            done = time.perf_counter()
-        finally:
-            gc.enable()
-        del loss  # free the graph outside the timed region, before the next size
-        measurement[f"forward_{n_ops}"] = built - start
-        measurement[f"backward_{n_ops}"] = done - built
-        measurement[f"total_{n_ops}"] = done - start
+        forward = backward = 0.0
+        for _ in range(repeats(n_ops)):
+            seconds = time_chain(module, n_ops, collect)
+            forward, backward = forward + seconds[0], backward + seconds[1]
+        measurement[f"forward_{n_ops}"] = forward / repeats(n_ops)
+        measurement[f"backward_{n_ops}"] = backward / repeats(n_ops)
+        measurement[f"total_{n_ops}"] = (forward + backward) / repeats(n_ops)
     return measurement
+
+
+def time_chain(module, n_ops: int, collect: bool) -> tuple[float, float]:
+    """Seconds to build one chain and to differentiate it, the collector on or off."""
+    x, w, b = (module.tensor(v, requires_grad=True) for v in chain_inputs(np.float32))
+    if not collect:
+        gc.disable()
+    try:
+        start = time.perf_counter()
+        loss = build_chain(x, w, b, n_ops).sum()
+        built = time.perf_counter()
+        loss.backward()
+        done = time.perf_counter()
+    finally:
+        gc.enable()
+    del loss  # free the graph outside the timed region
+    return built - start, done - built
 
 
 def growth(measurement: h.Measurement, key: str, sizes: list[int]) -> list[float]:
