@@ -1,11 +1,10 @@
 """Draw the computation graph behind a tensor with Graphviz: ``draw_graph(loss)``.
 
-The picture has two kinds of nodes. Tensors are rounded boxes (shape, dtype,
-optional values and gradient norm); operations are ellipses (the op name, e.g.
-``matmul``, or a user ``Function``'s class name). Edges follow the data:
-input tensor -> op -> output tensor. Building the drawing is pure Python;
-only rendering it (``.render``, ``.pipe``, Jupyter display) runs Graphviz's
-``dot`` program.
+Tensors are rounded boxes (name, shape, dtype, optionally values and the
+gradient norm); operations are ellipses (``matmul``, or a user ``Function``'s
+class name). Edges follow the data: input tensor -> op -> output tensor.
+Building the drawing is pure Python; only rendering it (``.render``, ``.pipe``,
+Jupyter display) runs Graphviz's ``dot`` program.
 """
 
 from __future__ import annotations
@@ -17,9 +16,8 @@ from collections import deque
 import graphviz
 import numpy as np
 
-SMALL_TENSOR = 8  # tensors with at most this many elements show their values
+SMALL_TENSOR = 8  # tensors with at most this many elements may show all their values
 RANKDIRS = ("LR", "RL", "TB", "BT")
-COLOR_BY = (None, "grad_norm")
 INSTALL_HINT = (
     "Rendering a graph needs Graphviz's `dot` program, which was not found on PATH. "
     "Install Graphviz: `sudo apt-get install graphviz` (Debian/Ubuntu), "
@@ -27,9 +25,8 @@ INSTALL_HINT = (
     "or see https://graphviz.org/download/ (Windows). Without it the graph is still "
     "available as DOT text: `.source`, or `.save('graph.gv')`."
 )
-# Op parameters worth printing on an op node (other ctx attributes are backward bookkeeping).
+# Op parameters worth printing (the other ctx attributes are backward bookkeeping).
 OP_PARAMS = ("axis", "axes", "keepdims", "exponent", "stride", "padding", "kernel_size")
-
 # Tensor kinds: (legend text, border colour, pastel fill, extra style, peripheries).
 KINDS = {
     "root": ("output (root)", "#b45309", "#fde68a", "", 2),
@@ -38,13 +35,12 @@ KINDS = {
     "constant": ("constant (no grad)", "#6b7280", "#f3f4f6", ",dashed", 1),
     "intermediate": ("intermediate", "#374151", "#ffffff", "", 1),
 }
-OP_FILL = "#ede9fe"
-OP_BORDER = "#6d28d9"
+OP_FILL, OP_BORDER = "#ede9fe", "#6d28d9"
 NO_GRAD_FILL = "#d1d5db"
-NONFINITE_FILL = "#e11d48"
+NONFINITE = "#e11d48"
 # Hand-picked sequential colormap for log10(|grad|): CIELAB lightness rises
 # steadily (about 10 -> 88) from dark indigo through blue, teal and green to
-# yellow, so "brighter" always means "larger gradient", in colour or in grey.
+# yellow, so brighter always means a larger gradient, in colour or in grey.
 HEAT = ("#1d1147", "#35307f", "#2b5fa8", "#1f8a9a", "#3bae7c", "#8ccb5a", "#f0dd4f")
 MAX_TICKS = 9
 
@@ -57,10 +53,10 @@ class GraphNotFoundError(graphviz.ExecutableNotFound):
 
 
 class GraphDrawing(graphviz.Digraph):
-    """A ``graphviz.Digraph`` whose rendering explains how to install Graphviz when it is missing.
+    """A ``graphviz.Digraph`` whose rendering explains how to install Graphviz if it is missing.
 
     Use it like any Digraph: ``.source`` (DOT text), ``.render(path, format="svg")``,
-    ``.pipe(format="png")``, or display it in Jupyter.
+    ``.pipe(format="png")``, or display it in Jupyter (which calls ``pipe``).
     """
 
     def render(self, *args, **kwargs) -> str:
@@ -71,19 +67,19 @@ class GraphDrawing(graphviz.Digraph):
             raise GraphNotFoundError(f"{INSTALL_HINT} ({error})") from error
 
     def pipe(self, *args, **kwargs):
-        """Return the rendered bytes (or str with ``encoding=``) like ``graphviz.Digraph.pipe``."""
+        """Return the rendered bytes (str with ``encoding=``) like ``graphviz.Digraph.pipe``."""
         try:
             return super().pipe(*args, **kwargs)
         except graphviz.ExecutableNotFound as error:
             raise GraphNotFoundError(f"{INSTALL_HINT} ({error})") from error
 
 
-# --------------------------------------------------------------------- graph walk
+# ------------------------------------------------------------------ graph and gradients
 def _walk(root) -> tuple[list, list, list]:
-    """Breadth-first walk from ``root`` (iterative, so deep graphs are fine).
+    """Breadth-first walk from ``root`` (iterative, so any depth works).
 
     Returns tensors and ops in discovery order (which fixes their DOT ids) and
-    edges as (kind, tensor index, op index): "in" is tensor -> op, "out" is op -> tensor.
+    edges (is_input, tensor index, op index), inputs in call order.
     """
     tensors, ops, edges = [root], [], []
     tensor_index, op_index = {id(root): 0}, {}
@@ -101,8 +97,8 @@ def _walk(root) -> tuple[list, list, list]:
                     tensor_index[id(source)] = len(tensors)
                     tensors.append(source)
                     queue.append(source)
-                edges.append(("in", tensor_index[id(source)], op_index[id(node)]))
-        edges.append(("out", tensor_index[id(tensor)], op_index[id(node)]))
+                edges.append((True, tensor_index[id(source)], op_index[id(node)]))
+        edges.append((False, tensor_index[id(tensor)], op_index[id(node)]))
     return tensors, ops, edges
 
 
@@ -127,26 +123,24 @@ def _kind(tensor, is_root: bool, names: dict[int, str] | None) -> str:
         return "constant"
     if tensor.grad_fn is not None:
         return "intermediate"
-    if names is not None:
-        return "parameter" if id(tensor) in names else "input"
-    return "parameter" if getattr(tensor, "name", None) else "input"
+    named = id(tensor) in names if names is not None else bool(tensor.name)
+    return "parameter" if named else "input"
 
 
-# ---------------------------------------------------------------------- gradients
 def _gradients(root, tensors: list, compute: bool) -> dict[int, np.ndarray]:
-    """``{index: gradient array}`` for the tensors that have a gradient to show.
+    """``{tensor index: gradient array}`` for the tensors that have a gradient to show.
 
-    With ``compute``, gradients of a scalar root w.r.t. every tensor come from
-    ``ag.grad`` (the graph is left intact); if the graph was already freed by
-    ``backward()`` this falls back to the stored ``.grad`` of leaves and retained tensors.
+    With ``compute`` and a scalar root, d root / d tensor for every tensor comes
+    from ``ag.grad`` (graph kept, ``.grad`` untouched); if ``backward()`` already
+    freed the graph, only the stored ``.grad`` of leaves and retained tensors remain.
     """
-    stored = {i: t.grad.data for i, t in enumerate(tensors) if t.grad is not None}
+    found = {i: t.grad.data for i, t in enumerate(tensors) if t.grad is not None}
     if not (compute and root.requires_grad and root.data.size == 1):
-        return stored
-    stored[0] = np.ones_like(root.data)  # d root / d root, whether or not the graph is alive
+        return found
+    found[0] = np.ones_like(root.data)  # d root / d root, whether or not the graph is alive
     if root.grad_fn is None:
-        return stored
-    from autograd import grad  # here, not at import: autograd/__init__ imports this module
+        return found
+    from autograd.engine import grad  # here: autograd/__init__ imports this module
 
     wanted = [i for i, t in enumerate(tensors) if i > 0 and t.requires_grad]
     try:
@@ -154,34 +148,47 @@ def _gradients(root, tensors: list, compute: bool) -> dict[int, np.ndarray]:
     except RuntimeError as error:
         if "retain_graph" not in str(error):
             raise
-        return stored
-    computed = {0: np.ones_like(root.data)}
-    for i, value in zip(wanted, grads):
-        if value is not None:
-            computed[i] = value.data
-    return computed
+        return found
+    found.update({i: value.data for i, value in zip(wanted, grads) if value is not None})
+    return found
 
 
 def _norm(array: np.ndarray) -> float:
     return float(np.sqrt(np.sum(np.square(array, dtype=np.float64))))
 
 
-def _heat_range(norms: list[float]) -> tuple[int, int] | None:
-    """Whole decades ``(lo, hi)`` spanning the positive finite norms, at least one decade wide."""
-    logs = [math.log10(n) for n in norms if n > 0 and math.isfinite(n)]
-    if not logs:
-        return None
-    lo, hi = math.floor(min(logs)), math.ceil(max(logs))
-    return lo, max(hi, lo + 1)
+# ---------------------------------------------------------------------------- colours
+def _heat(norms: dict[int, float], count: int) -> dict:
+    """The colour scale: whole decades spanning the positive finite norms, and special cases."""
+    logs = [math.log10(n) for n in norms.values() if 0 < n < math.inf]
+    span = None
+    if logs:
+        lo, hi = math.floor(min(logs)), math.ceil(max(logs))
+        span = (lo, max(hi, lo + 1))
+    return {
+        "span": span,
+        "zero": any(n == 0 for n in norms.values()),
+        "nonfinite": any(not math.isfinite(n) for n in norms.values()),
+        "missing": len(norms) < count,
+    }
 
 
 def _heat_colour(position: float) -> str:
     """Colour at ``position`` in [0, 1] along ``HEAT``, linearly interpolated between anchors."""
     scaled = min(max(position, 0.0), 1.0) * (len(HEAT) - 1)
     i = min(int(scaled), len(HEAT) - 2)
-    frac = scaled - i
-    a, b = _rgb(HEAT[i]), _rgb(HEAT[i + 1])
-    return "#" + "".join(f"{round(x + (y - x) * frac):02x}" for x, y in zip(a, b))
+    low, high = _rgb(HEAT[i]), _rgb(HEAT[i + 1])
+    return "#" + "".join(f"{round(a + (b - a) * (scaled - i)):02x}" for a, b in zip(low, high))
+
+
+def _norm_colour(norm: float | None, span: tuple[int, int] | None) -> str:
+    if norm is None:
+        return NO_GRAD_FILL
+    if not math.isfinite(norm):
+        return NONFINITE
+    if norm == 0 or span is None:
+        return HEAT[0]
+    return _heat_colour((math.log10(norm) - span[0]) / (span[1] - span[0]))
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
@@ -190,41 +197,31 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 
 def _text_colour(fill: str) -> str:
     """Black or white, whichever reads better on ``fill`` (by relative luminance)."""
-    linear = [(c / 255) ** 2.2 for c in _rgb(fill)]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return "#ffffff" if luminance < 0.18 else "#000000"
+    red, green, blue = ((c / 255) ** 2.2 for c in _rgb(fill))
+    return "#ffffff" if 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.18 else "#000000"
 
 
-def _norm_colour(norm: float, span: tuple[int, int] | None) -> str:
-    if not math.isfinite(norm):
-        return NONFINITE_FILL
-    if norm == 0 or span is None:
-        return HEAT[0]
-    lo, hi = span
-    return _heat_colour((math.log10(norm) - lo) / (hi - lo))
-
-
-# ------------------------------------------------------------------------ labels
+# ----------------------------------------------------------------------------- labels
 def _num(value) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    return f"{value:.3g}"
+    return str(bool(value)) if isinstance(value, (bool, np.bool_)) else f"{value:.3g}"
+
+
+def _summary(array: np.ndarray, spread: bool = False) -> str:
+    """``mean .. min .. max ..`` (and ``std`` with ``spread``) of the finite entries."""
+    values = array[np.isfinite(array)] if np.issubdtype(array.dtype, np.floating) else array
+    if values.size == 0:
+        return "no finite values" if array.size else "empty"
+    values = values.astype(np.float64)
+    std = f"  std {_num(values.std())}" if spread else ""
+    return f"mean {_num(values.mean())}{std}  min {_num(values.min())}  max {_num(values.max())}"
 
 
 def _values(array: np.ndarray) -> str:
-    """Small arrays in full (3 significant digits), bigger ones as mean/min/max."""
-    if array.size == 0:
-        return "empty"
-    if array.size <= SMALL_TENSOR:
+    """HTML: small arrays in full (3 significant digits), bigger ones summarised."""
+    if 0 < array.size <= SMALL_TENSOR:
         text = np.array2string(array, separator=", ", formatter={"float_kind": _num})
         return "<br/>".join(html.escape(line.strip()) for line in text.splitlines())
-    finite = array[np.isfinite(array)] if np.issubdtype(array.dtype, np.floating) else array
-    if finite.size == 0:
-        return "no finite values"
-    finite = finite.astype(np.float64)
-    return html.escape(
-        f"mean {_num(finite.mean())}  min {_num(finite.min())}  max {_num(finite.max())}"
-    )
+    return html.escape(_summary(array))
 
 
 def _nonfinite(array: np.ndarray | None) -> str | None:
@@ -232,23 +229,25 @@ def _nonfinite(array: np.ndarray | None) -> str | None:
     if array is None or not np.issubdtype(array.dtype, np.floating):
         return None
     nan, inf = int(np.isnan(array).sum()), int(np.isinf(array).sum())
-    parts = [f"{nan} nan"] * bool(nan) + [f"{inf} inf"] * bool(inf)
-    return ", ".join(parts) or None
+    return ", ".join([f"{nan} nan"] * bool(nan) + [f"{inf} inf"] * bool(inf)) or None
 
 
 def _small(text: str) -> str:
     return f'<font point-size="9">{text}</font>'
 
 
+def _describe(tensor) -> str:
+    return f"{tuple(tensor.data.shape)} {tensor.data.dtype}"
+
+
 def _tensor_label(tensor, kind: str, name: str | None, show_data: bool, extra: list[str]) -> str:
     data = tensor.data
-    shape = html.escape(str(tuple(data.shape)))
     lines = [f"<b>{html.escape(name)}</b>"] if name else []
     if kind == "constant" and data.size == 1:
         # A literal such as the 2 in ``x * 2``: its value says more than "() float32".
-        lines += [f"<b>{_values(data)}</b>", _small(f"{shape} {data.dtype}")]
+        lines += [f"<b>{_values(data)}</b>", _small(html.escape(_describe(tensor)))]
     else:
-        lines.append(f"{shape} {data.dtype}")
+        lines.append(html.escape(_describe(tensor)))
         if kind == "root" and data.size == 1:
             lines.append(_small(f"= {_values(data)}"))  # the loss value is what one looks for
         elif show_data:
@@ -256,13 +255,43 @@ def _tensor_label(tensor, kind: str, name: str | None, show_data: bool, extra: l
     return "<" + "<br/>".join(lines + extra) + ">"
 
 
-def _grad_text(grad: np.ndarray | None, tensor, heat: bool) -> str | None:
-    if grad is None:
-        return "no grad" if heat and tensor.requires_grad else None
-    text = f"|grad| = {_num(_norm(grad))}"
-    if grad.shape != tensor.data.shape:
-        text += f" {tuple(grad.shape)}"
-    return text
+def _tensor_tooltip(tensor, kind: str, name: str | None, grad: np.ndarray | None) -> str:
+    """Hover text in SVG output: the details that would clutter the label."""
+    lines = [f"{name or 'tensor'}: {KINDS[kind][0]}", f"shape {_describe(tensor)}",
+             f"values: {_summary(tensor.data, spread=True)}"]
+    if grad is not None:
+        lines.append(f"|grad| {_num(_norm(grad))}; grad {_summary(grad, spread=True)}")
+    return "\\n".join(lines)  # DOT's escaped newline keeps one node per source line
+
+
+def _tensor_style(tensor, kind, name, show_data, show_grad, grad, heat) -> dict:
+    """Graphviz attributes of one tensor node: label, tooltip, shape, colours."""
+    _, border, fill, extra_style, peripheries = KINDS[kind]
+    norm = None if grad is None else _norm(grad)
+    if heat is not None:
+        fill = _norm_colour(norm, heat["span"])
+    extra = []
+    if show_grad and norm is not None:
+        mismatch = f" {tuple(grad.shape)}" if grad.shape != tensor.data.shape else ""
+        extra.append(_small(f"|grad| = {_num(norm)}{mismatch}"))
+    elif heat is not None and show_grad and tensor.requires_grad:
+        extra.append(_small("no grad"))
+    problems = [f"{p} in {part}" for p, part in
+                ((_nonfinite(tensor.data), "data"), (_nonfinite(grad), "grad")) if p]
+    if problems:
+        border = NONFINITE  # a NaN is the bug one draws the graph to find: make it loud
+        extra += [_small(f"<b>!! {p}</b>") for p in problems]
+    return {
+        "label": _tensor_label(tensor, kind, name, show_data, extra),
+        "tooltip": _tensor_tooltip(tensor, kind, name, grad if show_grad else None),
+        "shape": "box",
+        "style": "rounded,filled" + extra_style,
+        "fillcolor": fill,
+        "color": border,
+        "fontcolor": _text_colour(fill),
+        "penwidth": "3" if problems else "2" if heat and kind != "intermediate" else "1",
+        "peripheries": str(peripheries),
+    }
 
 
 def _op_params(node) -> str:
@@ -278,23 +307,24 @@ def _op_params(node) -> str:
     return html.escape(", ".join(params))
 
 
-def _op_label(node) -> str:
-    name = getattr(node, "name", None) or type(node).__name__
+def _op_style(node, inputs: list, outputs: list) -> dict:
+    name = html.escape(getattr(node, "name", None) or type(node).__name__)
     params = _op_params(node)
-    return f"<<b>{html.escape(name)}</b>" + (f"<br/>{_small(params)}" if params else "") + ">"
+    label = f"<<b>{name}</b>" + (f"<br/>{_small(params)}" if params else "") + ">"
+    tooltip = (f"{name}\\ninputs: {', '.join(_describe(t) for t in inputs)}"
+               f"\\noutput: {', '.join(_describe(t) for t in outputs)}")
+    return {"label": label, "tooltip": tooltip, "shape": "ellipse", "style": "filled",
+            "fillcolor": OP_FILL, "color": OP_BORDER, "fontsize": "10", "height": "0.3"}
 
 
 def _legend(kinds: list[str], heat: dict | None) -> str:
-    """The graph's label: a row of the tensor kinds present and, for heat, a colour bar row."""
-    cells = []
-    for kind in kinds:
-        text, border, fill = KINDS[kind][:3]
-        cells.append((text, "#ffffff" if heat else fill, border))
-    cells.append(("operation", OP_FILL, OP_BORDER))
-    rows = [_swatch_row("legend", cells)]
+    """The graph's label: a row of the tensor kinds present and, for heat, the colour bar."""
+    cells = [(text, "#ffffff" if heat else fill, border)
+             for text, border, fill, *_ in (KINDS[kind] for kind in kinds)]
+    rows = [_swatch_row("legend", cells + [("operation", OP_FILL, OP_BORDER)])]
     if heat:
         rows.append(_swatch_row("|grad|", _colour_bar(heat)))
-    table = "".join(f'<tr><td>{row}</td></tr>' for row in rows)
+    table = "".join(f"<tr><td>{row}</td></tr>" for row in rows)
     return f'<<table border="0" cellspacing="2" cellpadding="0">{table}</table>>'
 
 
@@ -311,23 +341,18 @@ def _swatch_row(title: str, cells: list[tuple[str, str, str]]) -> str:
 
 
 def _colour_bar(heat: dict) -> list[tuple[str, str, str]]:
-    """Swatches (text, fill, border): one per decade (thinned to ``MAX_TICKS``), special cases."""
-    cells = []
-    if heat["zero"]:
-        cells.append(("0", HEAT[0]))
+    """Swatches (text, fill, border): one per decade (at most ``MAX_TICKS``), special cases."""
+    cells = [("0", HEAT[0])] if heat["zero"] else []
     if heat["span"] is not None:
         lo, hi = heat["span"]
         step = max(1, math.ceil((hi - lo) / (MAX_TICKS - 1)))
-        for decade in range(lo, hi + 1, step):
-            cells.append((f"1e{decade}", _heat_colour((decade - lo) / (hi - lo))))
-    if heat["nonfinite"]:
-        cells.append(("nan/inf", NONFINITE_FILL))
-    if heat["missing"]:
-        cells.append(("no grad", NO_GRAD_FILL))
+        cells += [(f"1e{d}", _heat_colour((d - lo) / (hi - lo))) for d in range(lo, hi + 1, step)]
+    cells += [("nan/inf", NONFINITE)] if heat["nonfinite"] else []
+    cells += [("no grad", NO_GRAD_FILL)] if heat["missing"] else []
     return [(text, fill, fill) for text, fill in cells]
 
 
-# ---------------------------------------------------------------------- public API
+# ------------------------------------------------------------------------- public API
 def draw_graph(
     root,
     show_data: bool = False,
@@ -338,123 +363,93 @@ def draw_graph(
 ) -> GraphDrawing:
     """Draw the computation graph that produced ``root`` as a Graphviz ``Digraph``.
 
-    >>> loss = ((x @ w + b).tanh() - y).pow(2).mean()
-    >>> ag.draw_graph(loss, params=model)                  # displays itself in Jupyter
+    >>> ag.draw_graph(loss, params=model)                 # displays itself in Jupyter
     >>> ag.draw_graph(loss, color_by="grad_norm").render("graph", format="svg")
 
-    Tensor nodes (rounded boxes) show their name if any (from ``params``, else the
-    tensor's ``.name``, which ``nn.Parameter`` sets), shape and dtype, and their
-    gradient norm ``|grad|`` when ``show_grad`` and a gradient is known. A scalar
-    root also shows its value, a size-1 constant (the ``2`` of ``x * 2``) shows its
-    value instead of its shape, and any tensor holding NaN/inf says so in red. Op
-    nodes (ellipses) show the op name (``matmul``, a user ``Function``'s class name)
-    and its scalar parameters (``axis=1``). Edges run input -> op -> output.
-    The root (double border), parameters (green), leaves that require grad but
-    are not parameters (blue), constants (grey, dashed) and intermediates (white)
-    look different; a legend lists the kinds present.
+    Tensor nodes (rounded boxes) show their name (from ``params``, else the
+    tensor's ``.name``, which ``nn.Parameter`` sets), shape and dtype, and
+    ``|grad|`` (the L2 norm of the gradient) when one is known. A scalar root also
+    shows its value; a one-element constant (the ``2`` in ``x ** 2``) shows its
+    value; a tensor holding NaN/inf gets a red border and a "!! 1 nan in data"
+    line. Op nodes (ellipses) show the op name and short parameters (``axes=(1,)``).
+    Edges run input -> op -> output, inputs in call order. The root (double
+    border), parameters (green), other leaves that require grad (blue), constants
+    (grey, dashed) and intermediates (white) look different; the legend lists the
+    kinds present. In SVG output, hovering a node shows statistics (mean, std,
+    min, max of the values and of the gradient) and an op's input/output shapes.
 
     Args:
         root: the Tensor whose graph to draw (usually the loss).
-        show_data: also show values: in full for tensors of at most 8 elements,
-            else ``mean/min/max`` of the finite values. Never whole arrays.
-        show_grad: show ``|grad|`` (the L2 norm of the gradient) on tensor nodes.
-        rankdir: Graphviz layout direction, "LR" (left to right), "TB", "RL" or "BT".
-        params: dict name -> Tensor (``dict(model.named_parameters())``) or any
-            object with ``named_parameters()`` (an ``nn.Module``); names parameter
-            nodes, e.g. ``0.weight``.
-        color_by: ``None``, or ``"grad_norm"`` to fill each tensor by
-            ``log10(|grad|)`` on a dark-to-bright colormap, with a colour bar in the
-            legend, so vanishing (dark) and exploding (bright) gradients stand out;
-            grey = no gradient, red = NaN/inf.
+        show_data: also show values: all of them for tensors of at most 8
+            elements, else mean/min/max. Labels never hold whole arrays.
+        show_grad: show ``|grad|`` on tensor nodes.
+        rankdir: layout direction: "LR" (left to right), "TB", "RL" or "BT".
+        params: dict name -> Tensor (``dict(model.named_parameters())``) or an
+            object with ``named_parameters()`` (an ``nn.Module``): names
+            parameter nodes, e.g. ``0.weight``.
+        color_by: None, or "grad_norm" to fill each tensor by ``log10(|grad|)`` on
+            a dark-to-bright colormap with a colour bar of the decades, so that
+            vanishing (dark) and exploding (bright) gradients stand out; grey means
+            no gradient, red NaN/inf.
 
-    Which gradients: with ``color_by="grad_norm"`` and a scalar root whose graph
-    is still alive (before ``backward()``, or after ``backward(retain_graph=True)``),
-    the gradient of ``root`` w.r.t. every tensor in the graph, intermediates
-    included, is computed with ``ag.grad(..., retain_graph=True)``; ``.grad``
-    fields are not touched. Otherwise (graph freed by ``backward()``, non-scalar
-    root, or no ``color_by``) the stored ``.grad`` is shown, which exists only for
-    leaves and tensors that called ``retain_grad()``; the others read "no grad".
+    Which gradients: with ``color_by="grad_norm"``, a scalar root and a graph
+    still alive (before ``backward()``, or after ``backward(retain_graph=True)``),
+    the gradient of ``root`` with respect to every tensor, intermediates
+    included, is computed with ``ag.grad(..., retain_graph=True)``; ``.grad`` is
+    not touched. Otherwise (no ``color_by``, a non-scalar root, or a graph that
+    ``backward()`` has freed) the stored ``.grad`` is shown, which only leaves and
+    tensors that called ``retain_grad()`` have; in heat mode the others read
+    "no grad" and are grey.
 
     Returns:
-        A ``GraphDrawing`` (a ``graphviz.Digraph``): ``.source`` is the DOT text
-        (deterministic: node ids follow the walk order), ``.render(path,
-        format="svg"|"png")`` writes a file. Building it never needs Graphviz;
-        rendering needs the ``dot`` program, and a missing one raises
-        ``GraphNotFoundError`` (a ``graphviz.ExecutableNotFound``) saying how to install it.
+        A ``GraphDrawing`` (a ``graphviz.Digraph``): ``.source`` is the DOT text,
+        the same for the same graph (node ids follow the walk, ``t0`` is the root);
+        ``.render(path, format="svg")`` writes a file. Building it never runs
+        Graphviz; rendering needs its ``dot`` program, and without it raises
+        ``GraphNotFoundError`` (a ``graphviz.ExecutableNotFound``) saying how to
+        install it.
     """
     _check_args(root, rankdir, color_by)
-    heat_mode = color_by == "grad_norm"
     names = _param_names(params)
     tensors, ops, edges = _walk(root)
-    grads = _gradients(root, tensors, compute=heat_mode) if (show_grad or heat_mode) else {}
-    norms = {i: _norm(g) for i, g in grads.items()}
+    grads = _gradients(root, tensors, compute=color_by == "grad_norm")
     heat = None
-    if heat_mode:
-        heat = {
-            "span": _heat_range(list(norms.values())),
-            "zero": any(n == 0 for n in norms.values()),
-            "nonfinite": any(not math.isfinite(n) for n in norms.values()),
-            "missing": len(norms) < len(tensors),
-        }
-
+    if color_by == "grad_norm":
+        heat = _heat({i: _norm(g) for i, g in grads.items()}, len(tensors))
     graph = GraphDrawing(
         name="autograd",
-        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.2",
-                    "ranksep": "0.3"},
+        # ordering=in keeps each op's inputs in call order (left operand of a - b first).
+        graph_attr={"rankdir": rankdir, "ordering": "in", "nodesep": "0.2", "ranksep": "0.3",
+                    "fontname": "Helvetica"},
         node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.08,0.04"},
         edge_attr={"color": "#6b7280", "arrowsize": "0.6"},
     )
     kinds = []
     for i, tensor in enumerate(tensors):
         kind = _kind(tensor, i == 0, names)
-        if kind not in kinds:
-            kinds.append(kind)
-        name = names.get(id(tensor)) if names else None
-        name = name or getattr(tensor, "name", None)
+        kinds += [kind] if kind not in kinds else []
+        name = (names.get(id(tensor)) if names else None) or tensor.name
         graph.node(f"t{i}", **_tensor_style(tensor, kind, name, show_data, show_grad,
-                                            grads.get(i), norms.get(i), heat))
+                                            grads.get(i), heat))
+    outputs = [[] for _ in ops]
+    for is_input, i, j in edges:
+        if not is_input:
+            outputs[j].append(tensors[i])
     for j, node in enumerate(ops):
-        graph.node(f"op{j}", label=_op_label(node), shape="ellipse", style="filled",
-                   fillcolor=OP_FILL, color=OP_BORDER, fontsize="10", height="0.3")
-    for direction, i, j in edges:
-        graph.edge(f"t{i}", f"op{j}") if direction == "in" else graph.edge(f"op{j}", f"t{i}")
+        graph.node(f"op{j}", **_op_style(node, node.inputs, outputs[j]))
+    for is_input, i, j in edges:
+        graph.edge(*((f"t{i}", f"op{j}") if is_input else (f"op{j}", f"t{i}")))
     kinds.sort(key=list(KINDS).index)
     graph.attr(label=_legend(kinds, heat), labelloc="t", labeljust="l", fontsize="10")
     return graph
 
 
 def _check_args(root, rankdir: str, color_by) -> None:
-    from autograd.tensor import Tensor  # here, not at import: see _gradients
+    from autograd.tensor import Tensor  # here: autograd/__init__ imports this module
 
     if not isinstance(root, Tensor):
         raise TypeError(f"draw_graph: root must be a Tensor, got {type(root).__name__}")
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_graph: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
-    if color_by not in COLOR_BY:
+    if color_by not in (None, "grad_norm"):
         raise ValueError(f"draw_graph: color_by must be None or 'grad_norm', got {color_by!r}")
-
-
-def _tensor_style(tensor, kind, name, show_data, show_grad, grad, norm, heat) -> dict:
-    """Graphviz attributes of one tensor node: label, shape, colours."""
-    _, border, fill, extra_style, peripheries = KINDS[kind]
-    if heat is not None:
-        fill = NO_GRAD_FILL if norm is None else _norm_colour(norm, heat["span"])
-    extra = []
-    grad_text = _grad_text(grad, tensor, heat is not None) if show_grad else None
-    if grad_text:
-        extra.append(_small(html.escape(grad_text)))
-    problems = [f"{p} in {what}" for p, what in
-                ((_nonfinite(tensor.data), "data"), (_nonfinite(grad), "grad")) if p]
-    if problems:
-        border = NONFINITE_FILL  # a NaN is the bug one draws the graph to find: make it loud
-        extra += [_small(f"<b>!! {html.escape(p)}</b>") for p in problems]
-    return {
-        "label": _tensor_label(tensor, kind, name, show_data, extra),
-        "shape": "box",
-        "style": "rounded,filled" + extra_style,
-        "fillcolor": fill,
-        "color": border,
-        "fontcolor": _text_colour(fill),
-        "penwidth": "3" if problems else "2" if heat and kind != "intermediate" else "1",
-        "peripheries": str(peripheries),
-    }
