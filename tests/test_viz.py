@@ -3,7 +3,10 @@
 import json
 import re
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import graphviz
 import numpy as np
@@ -372,3 +375,15 @@ def test_missing_dot_says_how_to_install_graphviz(tmp_path, monkeypatch, action)
         call()
     assert isinstance(info.value, graphviz.ExecutableNotFound)
     assert "brew install graphviz" in str(info.value)
+
+
+@needs_dot
+def test_example_script_writes_both_drawings(tmp_path):
+    script = Path(__file__).resolve().parent.parent / "examples" / "draw_graph.py"
+    subprocess.run([sys.executable, str(script), "--out-dir", str(tmp_path)], check=True,
+                   capture_output=True)
+    for name in ("graph", "graph_grad"):
+        root = ET.parse(tmp_path / f"{name}.svg").getroot()
+        # ops: 3 x (matmul, add) + 2 tanh + sub, pow, mean = 11; tensors: x, target, the
+        # constant 2, 6 parameters, the 10 outputs of all ops but the last, and the loss = 20
+        assert sum(1 for el in root.iter() if el.get("class") == "node") == 11 + 20
