@@ -103,17 +103,18 @@ def _walk(root) -> tuple[list, list, list]:
 
 
 def _param_names(params) -> dict[int, str] | None:
-    """``{id(tensor): name}`` from a dict name -> Tensor or an object with ``named_parameters``."""
+    """``{id(tensor): name}`` from a dict, (name, tensor) pairs, or ``named_parameters()``."""
     if params is None:
         return None
-    if hasattr(params, "named_parameters"):
-        params = dict(params.named_parameters())
-    if not isinstance(params, dict):
+    pairs = params.named_parameters() if hasattr(params, "named_parameters") else params
+    try:
+        named = dict(pairs)
+    except (TypeError, ValueError):
         raise TypeError(
-            "draw_graph: params must be a dict name -> Tensor or have a named_parameters() "
-            f"method (an nn.Module), got {type(params).__name__}"
-        )
-    return {id(tensor): str(name) for name, tensor in params.items()}
+            "draw_graph: params must be a dict name -> Tensor, (name, Tensor) pairs or have a "
+            f"named_parameters() method (an nn.Module), got {type(params).__name__}"
+        ) from None
+    return {id(tensor): str(name) for name, tensor in named.items()}
 
 
 def _kind(tensor, is_root: bool, names: dict[int, str] | None) -> str:
@@ -257,7 +258,8 @@ def _tensor_label(tensor, kind: str, name: str | None, show_data: bool, extra: l
 
 def _tensor_tooltip(tensor, kind: str, name: str | None, grad: np.ndarray | None) -> str:
     """Hover text in SVG output: the details that would clutter the label."""
-    lines = [f"{name or 'tensor'}: {KINDS[kind][0]}", f"shape {_describe(tensor)}",
+    name = (name or "tensor").replace("\\", "/")  # a backslash would start a DOT escape
+    lines = [f"{name}: {KINDS[kind][0]}", f"shape {_describe(tensor)}",
              f"values: {_summary(tensor.data, spread=True)}"]
     if grad is not None:
         lines.append(f"|grad| {_num(_norm(grad))}; grad {_summary(grad, spread=True)}")
@@ -366,17 +368,15 @@ def draw_graph(
     >>> ag.draw_graph(loss, params=model)                 # displays itself in Jupyter
     >>> ag.draw_graph(loss, color_by="grad_norm").render("graph", format="svg")
 
-    Tensor nodes (rounded boxes) show their name (from ``params``, else the
-    tensor's ``.name``, which ``nn.Parameter`` sets), shape and dtype, and
-    ``|grad|`` (the L2 norm of the gradient) when one is known. A scalar root also
-    shows its value; a one-element constant (the ``2`` in ``x ** 2``) shows its
-    value; a tensor holding NaN/inf gets a red border and a "!! 1 nan in data"
-    line. Op nodes (ellipses) show the op name and short parameters (``axes=(1,)``).
-    Edges run input -> op -> output, inputs in call order. The root (double
-    border), parameters (green), other leaves that require grad (blue), constants
-    (grey, dashed) and intermediates (white) look different; the legend lists the
-    kinds present. In SVG output, hovering a node shows statistics (mean, std,
-    min, max of the values and of the gradient) and an op's input/output shapes.
+    Tensor nodes (boxes) show their name (from ``params``, else ``tensor.name``,
+    which ``nn.Parameter`` sets), shape, dtype and ``|grad|`` (L2 norm) when a
+    gradient is known; a scalar root and one-element constants (the 2 in ``x ** 2``)
+    show their value; NaN/inf gets a red border and a "!! 1 nan in data" line. Op
+    nodes (ellipses) show the op name and short parameters (``axes=(1,)``). Edges
+    run input -> op -> output, inputs in call order. The root (double border),
+    parameters (green), other leaves that require grad (blue), constants (grey,
+    dashed) and intermediates (white) differ, as the legend shows. In SVG, hovering
+    a node shows mean/std/min/max of its values and gradient, or an op's shapes.
 
     Args:
         root: the Tensor whose graph to draw (usually the loss).
@@ -384,30 +384,26 @@ def draw_graph(
             elements, else mean/min/max. Labels never hold whole arrays.
         show_grad: show ``|grad|`` on tensor nodes.
         rankdir: layout direction: "LR" (left to right), "TB", "RL" or "BT".
-        params: dict name -> Tensor (``dict(model.named_parameters())``) or an
-            object with ``named_parameters()`` (an ``nn.Module``): names
-            parameter nodes, e.g. ``0.weight``.
-        color_by: None, or "grad_norm" to fill each tensor by ``log10(|grad|)`` on
-            a dark-to-bright colormap with a colour bar of the decades, so that
-            vanishing (dark) and exploding (bright) gradients stand out; grey means
-            no gradient, red NaN/inf.
+        params: names for parameter nodes (e.g. ``0.weight``): a dict name ->
+            Tensor, (name, Tensor) pairs, or an ``nn.Module`` (``named_parameters()``).
+        color_by: None, or "grad_norm": fill tensors by ``log10(|grad|)`` on a
+            dark-to-bright colormap with a colour bar of the decades, so vanishing
+            (dark) and exploding (bright) gradients stand out; grey: no gradient.
 
     Which gradients: with ``color_by="grad_norm"``, a scalar root and a graph
-    still alive (before ``backward()``, or after ``backward(retain_graph=True)``),
-    the gradient of ``root`` with respect to every tensor, intermediates
-    included, is computed with ``ag.grad(..., retain_graph=True)``; ``.grad`` is
-    not touched. Otherwise (no ``color_by``, a non-scalar root, or a graph that
-    ``backward()`` has freed) the stored ``.grad`` is shown, which only leaves and
-    tensors that called ``retain_grad()`` have; in heat mode the others read
-    "no grad" and are grey.
+    still alive (before ``backward()`` or after ``backward(retain_graph=True)``),
+    d root / d tensor for every tensor, intermediates included, is computed with
+    ``ag.grad(..., retain_graph=True)``, leaving ``.grad`` alone. Otherwise (no
+    ``color_by``, a non-scalar root, or a graph freed by ``backward()``) the
+    stored ``.grad`` is shown, which only leaves and tensors that called
+    ``retain_grad()`` have; in heat mode the others read "no grad".
 
     Returns:
-        A ``GraphDrawing`` (a ``graphviz.Digraph``): ``.source`` is the DOT text,
-        the same for the same graph (node ids follow the walk, ``t0`` is the root);
-        ``.render(path, format="svg")`` writes a file. Building it never runs
-        Graphviz; rendering needs its ``dot`` program, and without it raises
-        ``GraphNotFoundError`` (a ``graphviz.ExecutableNotFound``) saying how to
-        install it.
+        A ``GraphDrawing`` (a ``graphviz.Digraph``). ``.source`` is the DOT text,
+        deterministic (node ids follow the walk; ``t0`` is the root). Building it
+        never runs Graphviz; ``.render(path, format="svg")`` needs its ``dot``
+        program and without it raises ``GraphNotFoundError`` (a
+        ``graphviz.ExecutableNotFound``) saying how to install it.
     """
     _check_args(root, rankdir, color_by)
     names = _param_names(params)

@@ -133,10 +133,19 @@ def test_tensor_name_attribute_is_used_without_params():
     assert "<b>features</b>" in label_of(tensors[find(tensors, "features")])
 
 
-def test_bad_params_raise():
+def test_params_as_name_tensor_pairs():
+    a, b, c, loss = expression()
+    tensors, _, _ = parse(draw_graph(loss, params=iter([("layer.a", a), ("layer.b", b)])))
+    assert "(2, 3)" in label_of(tensors[find(tensors, "<b>layer.a</b>")])
+    # with params given, only those are parameters: c keeps its name but is a plain leaf
+    assert attr(tensors[find(tensors, "<b>c</b>")], "color") == "#1d4ed8"
+
+
+@pytest.mark.parametrize("params", [[1, 2], 3.0])
+def test_bad_params_raise(params):
     *_, loss = expression()
     with pytest.raises(TypeError, match="draw_graph: params must be a dict"):
-        draw_graph(loss, params=[1, 2])
+        draw_graph(loss, params=params)
 
 
 @pytest.mark.parametrize(
