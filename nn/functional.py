@@ -1,4 +1,4 @@
-"""Stateless functions behind the layers: activations, ``linear``, ``embedding``, ``one_hot``, losses.
+"""Stateless functions behind the layers: activations, linear, embedding, one_hot, losses.
 
 Every function takes Tensors (ndarrays and Python lists are wrapped) and returns a
 Tensor in the graph.  Names, arguments and formulas follow ``torch.nn.functional``;
