@@ -20,25 +20,48 @@ from autograd.tensor import Tensor
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-# Below this |x| the power series of erf converges fast and without cancellation;
-# above it the continued fraction of erfc does.
+# Up to this |x| a power series of erf converges fast and without cancellation;
+# beyond it the continued fraction of erfc does.
 _SERIES_LIMIT = 2.0
-_SERIES_MAX_TERMS = 60
 _FRACTION_DEPTH = 60
 
 
-def _erf_series(x: np.ndarray) -> np.ndarray:
-    """erf(x) = 2/sqrt(pi) exp(-x^2) sum_n 2^n x^(2n+1) / (1*3*...*(2n+1)), all terms positive."""
-    twice_square = 2.0 * x * x
-    term = x.copy()
-    total = x.copy()
-    for n in range(1, _SERIES_MAX_TERMS):
-        term *= twice_square / (2 * n + 1)
+def _exp_minus_square(x: np.ndarray) -> np.ndarray:
+    """exp(-x^2) without the rounding error of x*x: split x = hi + lo with hi^2 exact."""
+    hi = np.round(x * 64.0) / 64.0
+    return np.exp(-hi * hi) * np.exp(-(x - hi) * (x + hi))
+
+
+def _series_length(largest: float) -> int:
+    """How many terms of the erf series reach full precision for every |x| <= largest."""
+    twice_square = 2.0 * largest * largest
+    term = total = 1.0
+    count = 0
+    while term > 1e-17 * total:
+        count += 1
+        term *= twice_square / (2 * count + 1)
         total += term
-        # Stop once no element's sum can change any more (NaNs simply run to the limit).
-        if not np.any(np.abs(term) > 1e-17 * np.abs(total)):
-            break
-    return _TWO_OVER_SQRT_PI * np.exp(-x * x) * total
+    return count
+
+
+def _erf_series(x: np.ndarray) -> np.ndarray:
+    """erf(x) = 2/sqrt(pi) exp(-x^2) x sum_n (2x^2)^n / (1*3*...*(2n+1)): no cancellation.
+
+    The sum is a polynomial in 2x^2, evaluated by Horner's rule with as many terms as
+    the largest |x| needs.
+    """
+    if x.size == 0:
+        return x.copy()
+    count = _series_length(float(np.abs(x).max()))
+    coefficients = [1.0]
+    for n in range(1, count + 1):
+        coefficients.append(coefficients[-1] / (2 * n + 1))
+    twice_square = 2.0 * x * x
+    total = np.full_like(x, coefficients[-1])
+    for coefficient in reversed(coefficients[:-1]):
+        total *= twice_square
+        total += coefficient
+    return _TWO_OVER_SQRT_PI * _exp_minus_square(x) * x * total
 
 
 def _erfc_fraction(x: np.ndarray) -> np.ndarray:
@@ -46,33 +69,35 @@ def _erfc_fraction(x: np.ndarray) -> np.ndarray:
     tail = x.copy()
     for k in range(_FRACTION_DEPTH, 0, -1):
         tail = x + (0.5 * k) / tail
-    return np.exp(-x * x) / (math.sqrt(math.pi) * tail)
+    return _exp_minus_square(x) / (math.sqrt(math.pi) * tail)
+
+
+def _regions(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Masks: |x| <= 2 (series), finite x > 2, finite x < -2 (continued fraction)."""
+    small = np.abs(values) <= _SERIES_LIMIT
+    finite = np.isfinite(values)
+    return small, finite & (values > _SERIES_LIMIT), finite & (values < -_SERIES_LIMIT)
 
 
 def erf_array(x: np.ndarray) -> np.ndarray:
-    """The error function elementwise in float64 (absolute error ~1e-15), in x's float dtype."""
+    """The error function elementwise in float64 (absolute error < 1e-15), in x's float dtype."""
     values = np.asarray(x, dtype=np.float64)
-    out = np.empty_like(values)
-    small = np.abs(values) <= _SERIES_LIMIT
+    out = np.array(np.sign(values))  # already right for +-inf and NaN
+    small, positive, negative = _regions(values)
     out[small] = _erf_series(values[small])
-    large = ~small & ~np.isnan(values)
-    magnitude = np.abs(values[large])
-    out[large] = np.sign(values[large]) * (1.0 - _erfc_fraction(magnitude))
-    out[np.isnan(values)] = np.nan
+    out[positive] = 1.0 - _erfc_fraction(values[positive])
+    out[negative] = _erfc_fraction(-values[negative]) - 1.0
     return out.astype(_float_dtype(x), copy=False)
 
 
 def erfc_array(x: np.ndarray) -> np.ndarray:
     """The complementary error function 1 - erf(x), accurate in relative terms for large x."""
     values = np.asarray(x, dtype=np.float64)
-    out = np.empty_like(values)
-    small = np.abs(values) <= _SERIES_LIMIT
+    out = np.array(1.0 - np.sign(values))  # 0 at +inf, 2 at -inf, NaN at NaN
+    small, positive, negative = _regions(values)
     out[small] = 1.0 - _erf_series(values[small])
-    positive = (values > _SERIES_LIMIT)
-    negative = (values < -_SERIES_LIMIT)
     out[positive] = _erfc_fraction(values[positive])
     out[negative] = 2.0 - _erfc_fraction(-values[negative])
-    out[np.isnan(values)] = np.nan
     return out.astype(_float_dtype(x), copy=False)
 
 
@@ -259,13 +284,16 @@ class BinaryCrossEntropyWithLogits(Op):
 
 
 _BCE_LOG_FLOOR = -100.0
-_BCE_EPSILON = 1e-12
+# PyTorch's kernel stores its 1e-12 floor as a float32 constant; the same value gives the
+# same gradients at x = 0 and x = 1.
+_BCE_EPSILON = float(np.float32(1e-12))
 
 
 class BinaryCrossEntropy(Op):
     """l = -(y log(x) + (1 - y) log(1 - x)), logs clamped to >= -100 (as PyTorch).
 
-    dl/dx = (x - y) / max(x (1 - x), 1e-12);  dl/dy = log(1 - x) - log(x) (clamped logs).
+    dl/dx = (x - y) / max(x (1 - x), 1e-12);  dl/dy = log(1 - x) - log(x) (clamped logs, so
+    it stays finite at x = 0 and 1 where PyTorch's target gradient is infinite).
     """
 
     name = "binary_cross_entropy"
