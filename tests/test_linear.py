@@ -33,7 +33,7 @@ def test_linear_init_stays_within_one_over_sqrt_fan_in():
 
 
 def test_linear_init_is_uniform_with_variance_bound_squared_over_three():
-    # kaiming_uniform_(a=sqrt(5)): gain sqrt(2 / 6), bound = gain * sqrt(3 / fan_in) = 1/sqrt(fan_in)
+    # kaiming_uniform_(a=sqrt(5)): gain sqrt(1/3), bound = gain sqrt(3 / fan_in) = 1/sqrt(fan_in)
     np.random.seed(1)
     weight = nn.Linear(400, 500).weight.data
     bound = 1 / math.sqrt(400)
