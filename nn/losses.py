@@ -77,19 +77,20 @@ def _check_no_nan(name: str, target: Tensor) -> None:
 def _class_labels(name: str, target: Any, num_classes: int | None, ignore_index: int | None = None,
                   shape: tuple | None = None, word: str = "label") -> np.ndarray:
     """Validate integer class labels (ints, or floats holding whole numbers) -> int64 array."""
+    words = "indices" if word == "index" else word + "s"
     raw = target.data if isinstance(target, Tensor) else np.asarray(target)
     if shape is not None and raw.shape != shape:
-        raise ValueError(f"{name}: expected {word}s of shape {shape}, got shape {raw.shape}")
+        raise ValueError(f"{name}: expected {words} of shape {shape}, got shape {raw.shape}")
     if raw.dtype.kind == "f":
         if np.isnan(raw).any():
-            raise ValueError(f"{name}: {word}s contain NaN (first at index "
+            raise ValueError(f"{name}: {words} contain NaN (first at index "
                              f"{_first_bad(np.isnan(raw))})")
         fractional = raw != np.round(raw)
         if fractional.any():
             where = _first_bad(fractional)
-            raise ValueError(f"{name}: {word}s must be integers, got {raw[where]} at index {where}")
+            raise ValueError(f"{name}: {words} must be integers, got {raw[where]} at index {where}")
     elif raw.dtype.kind not in "iu":
-        raise TypeError(f"{name}: {word}s must be integers, got dtype {raw.dtype}")
+        raise TypeError(f"{name}: {words} must be integers, got dtype {raw.dtype}")
     labels = raw.astype(np.int64)
     out_of_range = labels < 0
     if num_classes is not None:
