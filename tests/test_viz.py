@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+import nn
 from autograd.viz import HEAT, GraphNotFoundError, draw_graph
 
 NODE = re.compile(r"^\s*(t\d+|op\d+) \[(.*)\]$")
@@ -124,6 +125,18 @@ def test_params_object_with_named_parameters():
     tensors, _, edges = parse(draw_graph(loss, params=model))
     weight_node = find(tensors, "<b>layer.weight</b>")
     assert sum(tail == weight_node for tail, _ in edges) == 2  # x * x: two edges into mul
+
+
+def test_nn_module_names_its_parameters():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    loss = model(ag.ones(4, 2)).sum()
+    tensors, _, _ = parse(draw_graph(loss, params=model))
+    for name, shape in [("0.weight", "(3, 2)"), ("0.bias", "(3,)"), ("2.weight", "(1, 3)"),
+                        ("2.bias", "(1,)")]:
+        assert shape in label_of(tensors[find(tensors, f"<b>{name}</b>")])
+    # without params, nn.Parameter's own .name (the attribute name) is the label
+    plain, _, _ = parse(draw_graph(loss))
+    assert sum("<b>weight</b>" in label_of(attrs) for attrs in plain.values()) == 2
 
 
 def test_tensor_name_attribute_is_used_without_params():
@@ -393,6 +406,6 @@ def test_example_script_writes_both_drawings(tmp_path):
                    capture_output=True)
     for name in ("graph", "graph_grad"):
         root = ET.parse(tmp_path / f"{name}.svg").getroot()
-        # ops: 3 x (matmul, add) + 2 tanh + sub, pow, mean = 11; tensors: x, target, the
-        # constant 2, 6 parameters, the 10 outputs of all ops but the last, and the loss = 20
-        assert sum(1 for el in root.iter() if el.get("class") == "node") == 11 + 20
+        # ops: 3 linear, 2 tanh, and MSE's sub, mul, mean = 8; tensors: x, target, 6
+        # parameters, the 7 outputs of all ops but the last, and the loss = 16
+        assert sum(1 for el in root.iter() if el.get("class") == "node") == 8 + 16
