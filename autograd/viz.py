@@ -310,9 +310,9 @@ def _op_params(node) -> str:
 
 
 def _op_style(node, inputs: list, outputs: list) -> dict:
-    name = html.escape(getattr(node, "name", None) or type(node).__name__)
+    name = getattr(node, "name", None) or type(node).__name__
     params = _op_params(node)
-    label = f"<<b>{name}</b>" + (f"<br/>{_small(params)}" if params else "") + ">"
+    label = f"<<b>{html.escape(name)}</b>" + (f"<br/>{_small(params)}" if params else "") + ">"
     tooltip = (f"{name}\\ninputs: {', '.join(_describe(t) for t in inputs)}"
                f"\\noutput: {', '.join(_describe(t) for t in outputs)}")
     return {"label": label, "tooltip": tooltip, "shape": "ellipse", "style": "filled",
