@@ -10,13 +10,19 @@ import numpy as np
 from autograd import Tensor
 
 
-def _grads(parameters: Tensor | Iterable[Tensor]) -> list[np.ndarray]:
+def _with_grad(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     for i, param in enumerate(params):
         if not isinstance(param, Tensor):
             raise ValueError(f"gradient clipping expects Tensors, but parameter {i} "
                              f"is a {type(param).__name__}")
-    return [param.grad.data for param in params if param.grad is not None]
+    return [param for param in params if param.grad is not None]
+
+
+def _replace_grad_data(param: Tensor, data: np.ndarray) -> None:
+    # The .grad Tensor is changed in place (whoever holds it sees the new values), but its
+    # array is replaced, not written into: the engine may share one array between leaves.
+    param.grad.data = data
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
@@ -40,10 +46,10 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
         raise ValueError(f"clip_grad_norm_: norm_type must be > 0 or inf, got {norm_type!r}")
     if not max_norm >= 0:
         raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm!r}")
-    grads = _grads(parameters)
-    if sum(grad.size for grad in grads) == 0:
+    params = _with_grad(parameters)
+    if sum(param.grad.data.size for param in params) == 0:
         return 0.0
-    flat = np.concatenate([grad.ravel() for grad in grads]).astype(np.float64)
+    flat = np.concatenate([param.grad.data.ravel() for param in params]).astype(np.float64)
     total_norm = float(np.linalg.norm(flat, ord=norm_type))
     if error_if_nonfinite and not math.isfinite(total_norm):
         raise RuntimeError(f"clip_grad_norm_: the total {norm_type}-norm of the gradients is "
@@ -51,8 +57,8 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
                            "(pass error_if_nonfinite=False to clip anyway)")
     clip_coef = float(max_norm) / (total_norm + 1e-6)
     if not clip_coef >= 1:
-        for grad in grads:
-            grad *= clip_coef
+        for param in params:
+            _replace_grad_data(param, param.grad.data * clip_coef)
     return total_norm
 
 
@@ -63,5 +69,5 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     """
     if not clip_value >= 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value!r}")
-    for grad in _grads(parameters):
-        np.clip(grad, -clip_value, clip_value, out=grad)
+    for param in _with_grad(parameters):
+        _replace_grad_data(param, np.clip(param.grad.data, -clip_value, clip_value))

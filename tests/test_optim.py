@@ -186,7 +186,7 @@ def test_float32_parameters_and_state_stay_float32(case):
         optimizer.step()
     expected = reference(INITIAL[0], gradient_fn(TARGETS[0], options), **options)[-1]
     assert params[0].data.dtype == np.float32
-    assert all(value.dtype == np.float32 for value in optimizer.state[params[0]].values()
+    assert all(value.dtype == np.float32 for value in optimizer.state.get(params[0], {}).values()
                if isinstance(value, np.ndarray))
     np.testing.assert_allclose(params[0].data, expected, rtol=1e-4, atol=1e-5)
 
@@ -346,3 +346,182 @@ def test_gradient_of_the_wrong_shape_is_reported():
     params[0].grad = ag.Tensor(np.ones(4))
     with pytest.raises(ValueError, match=r"\(4,\) does not match .* \(3,\)"):
         optimizer.step()
+
+
+# ---------------------------------------------------------------- state_dict and resuming
+
+RESUME_CASES = [
+    (optim.SGD, {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    (optim.RMSprop, {"lr": 0.02, "centered": True, "momentum": 0.5}),
+    (optim.Adam, {"lr": 0.05, "betas": (0.9, 0.6), "amsgrad": True}),
+    (optim.AdamW, {"lr": 0.05, "weight_decay": 0.1}),
+    (optim.Adagrad, {"lr": 0.1, "lr_decay": 0.05, "initial_accumulator_value": 0.2}),
+]
+
+
+def train(params, optimizer, steps):
+    for _ in range(steps):
+        set_grads(params, {})
+        optimizer.step()
+
+
+def as_if_saved(state_dict):
+    """What a .npz round trip may give back: string keys, NumPy arrays and scalars."""
+    return {"state": {str(index): {key: np.asarray(value) for key, value in values.items()}
+                      for index, values in state_dict["state"].items()},
+            "param_groups": [{key: np.asarray(value) for key, value in group.items()}
+                             for group in state_dict["param_groups"]]}
+
+
+@pytest.mark.parametrize("convert", [lambda sd: sd, as_if_saved], ids=["in-memory", "npz-like"])
+@pytest.mark.parametrize("cls, options", RESUME_CASES, ids=lambda v: getattr(v, "__name__", ""))
+def test_resuming_from_state_dict_equals_uninterrupted_training(cls, options, convert):
+    uninterrupted = make_params()
+    train(uninterrupted, cls(uninterrupted, **options), 2 * STEPS)
+    first = make_params()
+    first_optimizer = cls(first, **options)
+    train(first, first_optimizer, STEPS)
+    saved = convert(first_optimizer.state_dict())
+    resumed = [ag.Tensor(param.data.copy(), requires_grad=True) for param in first]
+    train(first, first_optimizer, 3)  # the snapshot must not follow later steps
+    optimizer = cls(resumed)  # default options: load_state_dict restores the saved ones
+    optimizer.load_state_dict(saved)
+    assert all(type(v) is not np.ndarray for v in optimizer.param_groups[0].values()
+               if not isinstance(v, list))
+    train(resumed, optimizer, STEPS)
+    for param, expected in zip(resumed, uninterrupted):
+        np.testing.assert_array_equal(param.data, expected.data)
+
+
+@pytest.mark.parametrize("cls, options, keys", [
+    (optim.SGD, {}, None),
+    (optim.SGD, {"momentum": 0.9}, {"momentum_buffer"}),
+    (optim.RMSprop, {}, {"step", "square_avg"}),
+    (optim.RMSprop, {"momentum": 0.9, "centered": True},
+     {"step", "square_avg", "momentum_buffer", "grad_avg"}),
+    (optim.Adam, {}, {"step", "exp_avg", "exp_avg_sq"}),
+    (optim.AdamW, {"amsgrad": True}, {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}),
+    (optim.Adagrad, {}, {"step", "sum"}),
+])
+def test_state_dict_has_pytorchs_layout(cls, options, keys):
+    params = make_params() + [ag.Tensor(np.zeros(2), requires_grad=True)]
+    optimizer = cls([{"params": params[:2]}, {"params": params[2:], "lr": 0.5}], **options)
+    for _ in range(3):
+        set_grads(params[:2], {})  # the third parameter never gets a gradient
+        optimizer.step()
+    state_dict = optimizer.state_dict()
+    assert [group["params"] for group in state_dict["param_groups"]] == [[0, 1], [2]]
+    assert state_dict["param_groups"][1]["lr"] == 0.5
+    if keys is None:
+        assert state_dict["state"] == {}
+        return
+    assert sorted(state_dict["state"]) == [0, 1]
+    assert set(state_dict["state"][1]) == keys
+    assert state_dict["state"][1].get("step", 3) == 3
+
+
+def test_loaded_state_is_cast_to_the_parameter_dtype():
+    source = make_params()
+    source_optimizer = optim.Adam(source)
+    train(source, source_optimizer, 2)
+    target = make_params(np.float32)
+    optimizer = optim.Adam(target)
+    optimizer.load_state_dict(source_optimizer.state_dict())
+    assert optimizer.state[target[1]]["exp_avg"].dtype == np.float32
+    np.testing.assert_allclose(optimizer.state[target[1]]["exp_avg"],
+                               source_optimizer.state[source[1]]["exp_avg"], rtol=1e-6)
+
+
+def mismatched(make_other, message):
+    return pytest.param(make_other, message, id=message)
+
+
+@pytest.mark.parametrize("make_other, message", [
+    mismatched(lambda p: optim.Adam([{"params": [p[0]]}, {"params": [p[1]]}]),
+               "state dict has 1 parameter groups, the optimizer has 2"),
+    mismatched(lambda p: optim.Adam([p[0]]), "group 0 has 2 parameters .* 1 in the optimizer"),
+    mismatched(lambda p: optim.Adam([p[1], p[0]]),
+               r"'exp_avg' of parameter 0 has shape \(3,\), .* shape \(2, 3\)"),
+])
+def test_load_state_dict_rejects_a_mismatch(make_other, message):
+    params = make_params()
+    optimizer = optim.Adam(params)
+    train(params, optimizer, 1)
+    with pytest.raises(ValueError, match=message):
+        make_other(make_params()).load_state_dict(optimizer.state_dict())
+
+
+# ------------------------------------------------------------- convergence through backward()
+
+
+def rosenbrock(x, y):
+    return ((1 - x) ** 2 + 100 * (y - x * x) ** 2).sum()
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    lambda p: optim.SGD(p, lr=1e-3, momentum=0.9),
+    lambda p: optim.SGD(p, lr=1e-3, momentum=0.9, nesterov=True),
+    lambda p: optim.RMSprop(p, lr=1e-3, momentum=0.9),
+    lambda p: optim.Adam(p, lr=0.05),
+    lambda p: optim.AdamW(p, lr=0.05, weight_decay=1e-4),
+], ids=["SGD-momentum", "SGD-nesterov", "RMSprop-momentum", "Adam", "AdamW"])
+def test_optimizer_finds_the_rosenbrock_minimum(make_optimizer):
+    x = ag.Tensor(np.array([-1.5]), requires_grad=True)
+    y = ag.Tensor(np.array([2.0]), requires_grad=True)
+    optimizer = make_optimizer([x, y])
+    for _ in range(2000):
+        optimizer.zero_grad()
+        rosenbrock(x, y).backward()
+        optimizer.step()
+    np.testing.assert_allclose([x.item(), y.item()], [1.0, 1.0], atol=2e-3)
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    lambda p: optim.SGD(p, lr=0.1),
+    lambda p: optim.RMSprop(p, lr=0.01),
+    lambda p: optim.Adam(p, lr=0.05),
+    lambda p: optim.AdamW(p, lr=0.05),
+    lambda p: optim.Adagrad(p, lr=0.5),
+], ids=["SGD", "RMSprop", "Adam", "AdamW", "Adagrad"])
+def test_optimizer_fits_a_linear_regression(make_optimizer):
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(size=(32, 3))
+    true_weight, true_bias = np.array([1.5, -2.0, 0.5]), 0.3
+    targets = ag.Tensor(inputs @ true_weight + true_bias)
+    weight = ag.Tensor(np.zeros(3), requires_grad=True)
+    bias = ag.Tensor(np.zeros(1), requires_grad=True)
+    optimizer = make_optimizer([weight, bias])
+    for _ in range(300):
+        optimizer.zero_grad()
+        ((ag.Tensor(inputs) @ weight + bias - targets) ** 2).mean().backward()
+        optimizer.step()
+    np.testing.assert_allclose(weight.data, true_weight, atol=1e-2)
+    np.testing.assert_allclose(bias.data, [true_bias], atol=1e-2)
+
+
+# ------------------------------------------------- side by side with PyTorch (when installed)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_20_steps_and_state_dict_match_torch(case):
+    torch = pytest.importorskip("torch")
+    cls, _, options = case
+    params = make_params()
+    torch_params = [torch.tensor(theta, requires_grad=True) for theta in INITIAL]
+    ours = cls(params, **options)
+    theirs = getattr(torch.optim, cls.__name__)(torch_params, **options)
+    for _ in range(STEPS):
+        set_grads(params, options)
+        for torch_param, target in zip(torch_params, TARGETS):
+            torch_param.grad = torch.from_numpy(
+                gradient_fn(target, options)(torch_param.detach().numpy()))
+        ours.step()
+        theirs.step()
+        for param, torch_param in zip(params, torch_params):
+            np.testing.assert_allclose(param.data, torch_param.detach().numpy(),
+                                       rtol=1e-12, atol=1e-12)
+    our_dict, their_dict = ours.state_dict(), theirs.state_dict()
+    assert {index: set(values) for index, values in our_dict["state"].items()} == \
+        {index: set(values) for index, values in their_dict["state"].items()}
+    for our_group, their_group in zip(our_dict["param_groups"], their_dict["param_groups"]):
+        assert our_group == {key: their_group[key] for key in our_group}

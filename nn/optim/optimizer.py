@@ -1,50 +1,21 @@
 """The optimizer base class: parameter groups, per-parameter state, ``state_dict`` round trip.
 
 The layout follows PyTorch: ``param_groups`` is a list of dicts, each holding a ``"params"`` list
-and that group's hyper-parameters; ``state`` maps a parameter to a dict of arrays (moment
-estimates, step counts). ``state_dict()`` refers to parameters by their position across all
-groups (0, 1, 2, ...), so a checkpoint can be loaded into an optimizer built over fresh
-parameters of the same shapes.
+and that group's hyper-parameters; ``state`` maps a parameter (Tensors hash by identity) to a
+dict of arrays (moment estimates) and step counts. ``state_dict()`` refers to parameters by
+their position across all groups (0, 1, 2, ...), so a checkpoint can be loaded into an
+optimizer built over fresh parameters of the same shapes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable
 from typing import Any, Callable
 
 import numpy as np
 
 import autograd as ag
 from autograd import Tensor
-
-
-class ParamState(MutableMapping):
-    """``optimizer.state``: a dict from parameter to its state dict, keyed by identity.
-
-    Tensors compare elementwise with ``==``, so they cannot be ordinary dict keys; this mapping
-    keys them by ``id`` (and holds a reference, so the id stays unique), as PyTorch does.
-    """
-
-    def __init__(self) -> None:
-        self._entries: dict[int, tuple[Tensor, dict[str, Any]]] = {}
-
-    def __getitem__(self, param: Tensor) -> dict[str, Any]:
-        return self._entries[id(param)][1]
-
-    def __setitem__(self, param: Tensor, value: dict[str, Any]) -> None:
-        self._entries[id(param)] = (param, value)
-
-    def __delitem__(self, param: Tensor) -> None:
-        del self._entries[id(param)]
-
-    def __contains__(self, param: object) -> bool:
-        return id(param) in self._entries
-
-    def __iter__(self) -> Iterator[Tensor]:
-        return (param for param, _ in self._entries.values())
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 def to_python(value: Any) -> Any:
@@ -86,7 +57,7 @@ class Optimizer:
     def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]],
                  defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
-        self.state = ParamState()
+        self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, Tensor):
             raise ValueError(f"{self._name}: params must be an iterable of Tensors or of dicts, "
@@ -163,7 +134,9 @@ class Optimizer:
                 else:
                     if param.grad.grad_fn is not None:
                         param.grad = param.grad.detach()
-                    param.grad.data[...] = 0
+                    # a fresh array, not zeros written into the old one: the engine may hand
+                    # the same gradient array to several leaves (or keep a user's array)
+                    param.grad.data = np.zeros_like(param.grad.data)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; parameters whose ``.grad`` is None are
@@ -235,7 +208,7 @@ class Optimizer:
             self._check_group(new_group)
             new_group["params"] = group["params"]
             new_groups.append(new_group)
-        new_state = ParamState()
+        new_state: dict[Tensor, dict[str, Any]] = {}
         for index, values in state_dict["state"].items():
             # a .npz round trip may turn the integer keys into strings
             param = by_index.get(int(index))
