@@ -525,3 +525,28 @@ def test_20_steps_and_state_dict_match_torch(case):
         {index: set(values) for index, values in their_dict["state"].items()}
     for our_group, their_group in zip(our_dict["param_groups"], their_dict["param_groups"]):
         assert our_group == {key: their_group[key] for key in our_group}
+
+
+@pytest.mark.parametrize("state_dict, message", [
+    ({"state": {}}, r"'state' and 'param_groups', got keys \['state'\]"),
+    ([1, 2], "got list"),
+])
+def test_load_state_dict_rejects_something_else(state_dict, message):
+    with pytest.raises(ValueError, match=message):
+        optim.SGD(make_params()).load_state_dict(state_dict)
+
+
+def test_load_state_dict_takes_options_missing_from_the_state_dict_from_the_constructor():
+    saved = optim.Adam(make_params(), lr=0.5).state_dict()
+    del saved["param_groups"][0]["amsgrad"]
+    optimizer = optim.Adam(make_params(), amsgrad=True)
+    optimizer.load_state_dict(saved)
+    assert optimizer.param_groups[0]["amsgrad"] is True
+    assert optimizer.param_groups[0]["lr"] == 0.5
+
+
+def test_repr_lists_each_group_options():
+    text = repr(optim.SGD([{"params": make_params()[:1]}, {"params": make_params()[1:]}], lr=0.5))
+    assert text.startswith("SGD (")
+    assert "Parameter Group 1" in text
+    assert "    lr: 0.5" in text

@@ -190,7 +190,27 @@ class Optimizer:
         """Restore hyper-parameters and state saved by ``state_dict`` (also after ``nn.save`` /
         ``nn.load``). The groups must have the same sizes as this optimizer's; state arrays
         must match their parameter's shape and are cast to its dtype."""
-        saved_groups = state_dict["param_groups"]
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            found = (f"keys {sorted(map(str, state_dict))}" if isinstance(state_dict, dict)
+                     else type(state_dict).__name__)
+            raise ValueError(f"{self._name}.load_state_dict: expected a dict with 'state' and "
+                             f"'param_groups', got {found}")
+        new_groups, by_index = self._load_groups(state_dict["param_groups"])
+        new_state: dict[Tensor, dict[str, Any]] = {}
+        for index, values in state_dict["state"].items():
+            # a .npz round trip may turn the integer keys into strings
+            param = by_index.get(int(index))
+            if param is None:
+                raise ValueError(f"{self._name}.load_state_dict: state for parameter {index}, "
+                                 f"but the groups only list {sorted(by_index)}")
+            new_state[param] = {key: _restore(param, index, key, value)
+                                for key, value in values.items()}
+        self.param_groups = new_groups
+        self.state = new_state
+
+    def _load_groups(self, saved_groups: list[dict[str, Any]]
+                     ) -> tuple[list[dict[str, Any]], dict[int, Tensor]]:
+        """The saved groups' options over this optimizer's parameters, and index -> parameter."""
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{self._name}.load_state_dict: the state dict has "
                              f"{len(saved_groups)} parameter groups, the optimizer has "
@@ -205,20 +225,12 @@ class Optimizer:
                                  f"{len(group['params'])} in the optimizer")
             by_index.update(zip(saved_params, group["params"]))
             new_group = {key: to_python(value) for key, value in saved.items() if key != "params"}
+            for key, default in self.defaults.items():  # options a state dict may predate
+                new_group.setdefault(key, default)
             self._check_group(new_group)
             new_group["params"] = group["params"]
             new_groups.append(new_group)
-        new_state: dict[Tensor, dict[str, Any]] = {}
-        for index, values in state_dict["state"].items():
-            # a .npz round trip may turn the integer keys into strings
-            param = by_index.get(int(index))
-            if param is None:
-                raise ValueError(f"{self._name}.load_state_dict: state for parameter {index}, "
-                                 f"but the groups only list {sorted(by_index)}")
-            new_state[param] = {key: _restore(param, index, key, value)
-                                for key, value in values.items()}
-        self.param_groups = new_groups
-        self.state = new_state
+        return new_groups, by_index
 
 
 def _restore(param: Tensor, index: Any, key: str, value: Any) -> Any:
