@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+import nn
 from nn import optim
 
 STEPS = 20
@@ -550,3 +551,40 @@ def test_repr_lists_each_group_options():
     assert text.startswith("SGD (")
     assert "Parameter Group 1" in text
     assert "    lr: 0.5" in text
+
+
+# ------------------------------------------------- a checkpoint file: nn.save / nn.load
+
+
+def make_model():
+    return nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 1)).double()
+
+
+def train_model(model, optimizer, steps):
+    rng = np.random.default_rng(1)
+    inputs, targets = ag.Tensor(rng.normal(size=(16, 3))), ag.Tensor(rng.normal(size=(16, 1)))
+    for _ in range(steps):
+        optimizer.zero_grad()
+        ((model(inputs) - targets) ** 2).mean().backward()
+        optimizer.step()
+
+
+@pytest.mark.parametrize("cls, options", RESUME_CASES, ids=lambda v: getattr(v, "__name__", ""))
+def test_resuming_from_a_checkpoint_file_equals_uninterrupted_training(tmp_path, cls, options):
+    uninterrupted = make_model()
+    initial = uninterrupted.state_dict()
+    train_model(uninterrupted, cls(uninterrupted.parameters(), **options), 2 * STEPS)
+    first = make_model()
+    first.load_state_dict(initial)
+    first_optimizer = cls(first.parameters(), **options)
+    train_model(first, first_optimizer, STEPS)
+    path = tmp_path / "checkpoint.npz"
+    nn.save({"model": first.state_dict(), "optimizer": first_optimizer.state_dict()}, path)
+    checkpoint = nn.load(path)
+    resumed = make_model()
+    resumed.load_state_dict(checkpoint["model"])
+    optimizer = cls(resumed.parameters())
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    train_model(resumed, optimizer, STEPS)
+    for key, value in uninterrupted.state_dict().items():
+        np.testing.assert_array_equal(resumed.state_dict()[key], value, err_msg=key)
