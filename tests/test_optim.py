@@ -282,6 +282,17 @@ def test_zero_grad_without_set_to_none_zeroes_in_place():
         np.testing.assert_array_equal(grad.data, np.zeros_like(param.data))
 
 
+def test_zero_grad_in_place_leaves_a_shared_gradient_array_alone():
+    x = ag.Tensor(np.zeros(3), requires_grad=True)
+    y = ag.Tensor(np.zeros(3), requires_grad=True)
+    upstream = np.array([1.0, 2.0, 3.0])
+    (x + y).backward(upstream)  # x.grad and y.grad may hold this very array
+    optim.SGD([x]).zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(x.grad.data, np.zeros(3))
+    np.testing.assert_array_equal(y.grad.data, upstream)
+    np.testing.assert_array_equal(upstream, [1.0, 2.0, 3.0])
+
+
 def test_step_returns_the_closure_loss():
     params = make_params()
     optimizer = optim.SGD(params, lr=0.1)
