@@ -1,6 +1,6 @@
 """nn: layers, losses, optimizers and training utilities built on ``autograd``."""
 
-from nn import functional, init
+from nn import functional, init, optim, utils
 from nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.embedding import Embedding
 from nn.linear import MLP, Flatten, Identity, Linear
@@ -21,4 +21,5 @@ __all__ = [
     "Identity", "Flatten", "MLP", "Embedding", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU",
     "Softmax", "LogSoftmax", "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss",
     "BCELoss", "BCEWithLogitsLoss", "save", "load",
+    "optim", "utils",
 ]
