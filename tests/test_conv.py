@@ -11,7 +11,7 @@ from autograd.ops.conv import conv2d, fold, unfold
 
 
 def conv_reference(x, weight, bias, stride, padding):
-    """Direct definition: out[n, o, y, x] = b[o] + sum_{c,i,j} w[o,c,i,j] xpad[n,c,y*sh+i,x*sw+j]."""
+    """out[n, o, y, x] = b[o] + sum_{c,i,j} w[o, c, i, j] xpad[n, c, y*sh + i, x*sw + j]."""
     (sh, sw), (ph, pw) = stride, padding
     n, c, h, w = x.shape
     o, _, kh, kw = weight.shape
