@@ -29,8 +29,9 @@ def dropout(x: ag.Tensor, p: float = 0.5, training: bool = True) -> ag.Tensor:
         return x
     if p == 1.0:
         return x * np.zeros(x.shape, dtype=x.dtype)
-    keep = np.random.random_sample(x.shape) >= p
-    return x * (keep * (1.0 / (1.0 - p))).astype(x.dtype)
+    scale = x.dtype.type(1.0 / (1.0 - p))
+    mask = np.where(np.random.random_sample(x.shape) >= p, scale, x.dtype.type(0))
+    return x * mask
 
 
 class Dropout(Module):
