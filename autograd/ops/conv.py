@@ -1,4 +1,4 @@
-"""Convolution and pooling primitives on NCHW arrays, built on im2col.
+"""Convolution primitives on NCHW arrays, built on im2col; shared window helpers.
 
 ``unfold`` (im2col) and ``fold`` (col2im) are linear and each is the other's
 adjoint, so every backward here ends in a ``fold`` and every double backward in
@@ -18,7 +18,7 @@ from numpy.lib.stride_tricks import as_strided
 from autograd.function import Op
 from autograd.tensor import Tensor, as_tensor
 
-__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "unfold", "fold"]
+__all__ = ["conv2d", "unfold", "fold"]
 
 
 # --------------------------------------------------------------------------- arguments
@@ -52,16 +52,6 @@ def _geometry(op: str, shape: tuple, kernel_size, stride, padding) -> dict:
             f"(input shape {tuple(shape)}, padding {pads})"
         )
     return {"kernel": kernel, "stride": strides, "padding": pads}
-
-
-def _check_pool_padding(op: str, params: dict) -> None:
-    # PyTorch's rule: a window must always hold at least one real element.
-    for pad, size in zip(params["padding"], params["kernel"]):
-        if pad > size // 2:
-            raise ValueError(
-                f"{op}: padding {params['padding']} must be at most half of kernel_size "
-                f"{params['kernel']}"
-            )
 
 
 def _output_hw(height: int, width: int, kernel, stride, padding) -> tuple[int, int]:
@@ -221,30 +211,73 @@ def fold(cols, output_size, kernel_size, stride=1, padding=0) -> Tensor:
 # --------------------------------------------------------------------------- conv2d
 
 
-def _channel_major_columns(x: np.ndarray, kernel, stride, padding) -> np.ndarray:
-    """im2col for the fast path: (N, C, H, W) -> (C*kh*kw, N*Ho*Wo), one contiguous copy.
+class _ConvLayout:
+    """Memory layout of the fast conv path: channel-major columns over a padded buffer.
 
-    With the batch inside the columns, forward and both weight and input gradients
-    are each a single large matrix product.
+    Columns are (C*kh*kw, N*Ho*We): with the batch inside the columns, the forward
+    pass and both gradients are each one large matrix product. For stride 1 every
+    output row is computed ``We = Wp`` wide (the padded width) instead of ``Wo``:
+    the last ``kw - 1`` columns are junk, but then consecutive rows of a window are
+    contiguous in memory, so im2col and col2im move long runs instead of rows of
+    ``Wo`` elements. A spare row at the bottom of the padded buffer absorbs the
+    junk columns' reads and writes past the last row.
     """
-    n, c, h, w = x.shape
-    out_hw = _output_hw(h, w, kernel, stride, padding)
-    windows = _windows(_pad(x, padding), kernel, stride, out_hw)
-    cols = np.ascontiguousarray(windows.transpose(1, 2, 3, 0, 4, 5))
-    return cols.reshape(c * kernel[0] * kernel[1], n * out_hw[0] * out_hw[1])
 
+    def __init__(self, input_shape, kernel, stride, padding) -> None:
+        self.n, self.c, self.h, self.w = input_shape
+        self.kernel, self.stride, self.padding = kernel, stride, padding
+        self.out_h, self.out_w = _output_hw(self.h, self.w, kernel, stride, padding)
+        self.buffer_hw = (self.h + 2 * padding[0] + 1, self.w + 2 * padding[1])
+        self.row_w = self.buffer_hw[1] if stride == (1, 1) else self.out_w
 
-def _fold_channel_major(cols: np.ndarray, input_shape, kernel, stride, padding) -> np.ndarray:
-    """col2im of ``_channel_major_columns``: (C*kh*kw, N*Ho*Wo) -> (N, C, H, W).
+    def _view(self, buffer: np.ndarray, shape, order, writeable: bool) -> np.ndarray:
+        """(kernel row i, kernel column j, y, x) -> ``buffer[..., y*sh + i, x*sw + j]``."""
+        outer = buffer.strides[:2]
+        step_y, step_x = buffer.strides[2:]
+        strides = {"i": step_y, "j": step_x, "y": step_y * self.stride[0],
+                   "x": step_x * self.stride[1]}
+        return as_strided(buffer, shape, outer + tuple(strides[axis] for axis in order),
+                          writeable=writeable)
 
-    The result is a (N, C, H, W) view of a (C, N, H, W) buffer, which saves a transpose.
-    """
-    n, c, h, w = input_shape
-    out_hw = _output_hw(h, w, kernel, stride, padding)
-    cols = cols.reshape((c,) + tuple(kernel) + (n,) + out_hw).transpose(0, 3, 1, 2, 4, 5)
-    padded = np.zeros((c, n, h + 2 * padding[0], w + 2 * padding[1]), dtype=cols.dtype)
-    _add_windows(padded, cols, kernel, stride)
-    return _crop(padded, padding).transpose(1, 0, 2, 3)
+    def columns(self, x: np.ndarray) -> np.ndarray:
+        """im2col: (N, C, H, W) -> (C*kh*kw, N*Ho*We), one padded copy and one gather."""
+        (ph, pw), (kh, kw) = self.padding, self.kernel
+        buffer = np.zeros((self.n, self.c) + self.buffer_hw, dtype=x.dtype)
+        buffer[:, :, ph:ph + self.h, pw:pw + self.w] = x
+        windows = self._view(buffer, (self.n, self.c, kh, kw, self.out_h, self.row_w),
+                             "ijyx", writeable=False)
+        cols = np.ascontiguousarray(windows.transpose(1, 2, 3, 0, 4, 5))
+        return cols.reshape(self.c * kh * kw, -1)
+
+    def rows(self, grad: np.ndarray) -> np.ndarray:
+        """(N, O, Ho, Wo) -> (O, N*Ho*We), zeros in the junk columns."""
+        channels = grad.shape[1]
+        if self.row_w == self.out_w:
+            return grad.transpose(1, 0, 2, 3).reshape(channels, -1)
+        rows = np.zeros((channels, self.n, self.out_h, self.row_w), dtype=grad.dtype)
+        rows[..., :self.out_w] = grad.transpose(1, 0, 2, 3)
+        return rows.reshape(channels, -1)
+
+    def output(self, rows: np.ndarray) -> np.ndarray:
+        """(O, N*Ho*We) -> (N, O, Ho, Wo), a view without the junk columns."""
+        rows = rows.reshape(-1, self.n, self.out_h, self.row_w)
+        return rows[..., :self.out_w].transpose(1, 0, 2, 3)
+
+    def fold(self, cols: np.ndarray) -> np.ndarray:
+        """col2im of ``columns`` (junk columns must be zero): -> (N, C, H, W).
+
+        One strided add per kernel offset; the result is a (N, C, H, W) view of a
+        (C, N, H, W) buffer, which saves a transpose.
+        """
+        (ph, pw), (kh, kw) = self.padding, self.kernel
+        cols = cols.reshape(self.c, kh, kw, self.n, self.out_h, self.row_w)
+        buffer = np.zeros((self.c, self.n) + self.buffer_hw, dtype=cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                window = self._view(buffer[:, :, i:, j:], (self.c, self.n, self.out_h,
+                                                           self.row_w), "yx", writeable=True)
+                window += cols[:, i, j]
+        return buffer[:, :, ph:ph + self.h, pw:pw + self.w].transpose(1, 0, 2, 3)
 
 
 class Conv2d(Op):
@@ -258,17 +291,15 @@ class Conv2d(Op):
 
     @staticmethod
     def forward(ctx, x, weight, bias=None, *, kernel, stride, padding):
-        n = x.shape[0]
-        out_channels = weight.shape[0]
-        out_hw = _output_hw(x.shape[2], x.shape[3], kernel, stride, padding)
-        cols = _channel_major_columns(x, kernel, stride, padding)
-        out = weight.reshape(out_channels, -1) @ cols
+        layout = _ConvLayout(x.shape, kernel, stride, padding)
+        cols = layout.columns(x)
+        out = weight.reshape(weight.shape[0], -1) @ cols
         if bias is not None:
             out += bias[:, None]
         ctx.params = {"kernel": kernel, "stride": stride, "padding": padding}
+        ctx.layout = layout
         ctx.save_for_backward(x, weight, cols)
-        # (O, N, Ho, Wo) in memory, presented as (N, O, Ho, Wo): no copy needed.
-        return out.reshape((out_channels, n) + out_hw).transpose(1, 0, 2, 3)
+        return layout.output(out)
 
     @staticmethod
     def backward(ctx, grad):
@@ -276,22 +307,20 @@ class Conv2d(Op):
         if isinstance(grad, Tensor):
             grads = _conv2d_backward_recorded(ctx, grad, x, weight)
         else:
-            grads = _conv2d_backward_arrays(ctx, grad, x, weight, cols)
+            grads = _conv2d_backward_arrays(ctx, grad, weight, cols)
         return grads[:len(ctx.needs_input_grad)]
 
 
-def _conv2d_backward_arrays(ctx, grad, x, weight, cols):
-    needs = ctx.needs_input_grad
-    out_channels = weight.shape[0]
-    grad_matrix = grad.transpose(1, 0, 2, 3).reshape(out_channels, -1)
+def _conv2d_backward_arrays(ctx, grad, weight, cols):
+    needs, layout = ctx.needs_input_grad, ctx.layout
+    rows = layout.rows(grad)
     grad_x = grad_weight = grad_bias = None
     if needs[0]:
-        grad_cols = weight.reshape(out_channels, -1).T @ grad_matrix
-        grad_x = _fold_channel_major(grad_cols, x.shape, **ctx.params)
+        grad_x = layout.fold(weight.reshape(weight.shape[0], -1).T @ rows)
     if needs[1]:
-        grad_weight = (grad_matrix @ cols.T).reshape(weight.shape)
+        grad_weight = (rows @ cols.T).reshape(weight.shape)
     if len(needs) > 2 and needs[2]:
-        grad_bias = grad_matrix.sum(axis=1)
+        grad_bias = rows.sum(axis=1)
     return grad_x, grad_weight, grad_bias
 
 
@@ -337,136 +366,3 @@ def conv2d(x, weight, bias=None, stride=1, padding=0) -> Tensor:
     if bias.shape != weight.shape[:1]:
         raise ValueError(f"conv2d: expected bias of shape {weight.shape[:1]}, got {bias.shape}")
     return Conv2d.apply(x, weight, bias, **params)
-
-
-# --------------------------------------------------------------------------- pooling
-
-
-def _first_max_masks(padded: np.ndarray, out: np.ndarray, kernel, stride):
-    """Yield ``(i, j, window, hit)``: ``hit`` marks outputs whose max is at offset (i, j).
-
-    Like PyTorch, each window routes its gradient to one element: the first maximum in
-    row-major order (ties after it get nothing).
-    """
-    taken = None
-    for i, j, window in _offset_slices(kernel, stride, out.shape[2:]):
-        hit = padded[window] == out
-        if taken is None:
-            taken = hit.copy()
-        else:
-            hit &= ~taken
-            taken |= hit
-        yield i, j, window, hit
-
-
-class MaxPool2d(Op):
-    """Max over each window. d/dx: the gradient goes to the (first) argmax of each window."""
-
-    name = "max_pool2d"
-
-    @staticmethod
-    def forward(ctx, x, kernel, stride, padding):
-        padded = _pad(x, padding, -np.inf)
-        out = None
-        for _, _, window in _offset_slices(kernel, stride, _output_hw(
-                x.shape[2], x.shape[3], kernel, stride, padding)):
-            out = padded[window].copy() if out is None else np.maximum(out, padded[window], out=out)
-        ctx.params = {"kernel": kernel, "stride": stride, "padding": padding}
-        ctx.save_for_backward(padded, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        padded, out = (_raw(value) for value in ctx.saved_tensors)
-        kernel, stride, padding = ctx.params["kernel"], ctx.params["stride"], ctx.params["padding"]
-        if isinstance(grad, Tensor):
-            # Constant one-hot mask times grad, folded back: linear in grad, so it has a
-            # second derivative (unfold of the incoming gradient, masked).
-            mask = np.zeros(out.shape[:2] + tuple(kernel) + out.shape[2:], dtype=grad.dtype)
-            for i, j, _, hit in _first_max_masks(padded, out, kernel, stride):
-                mask[:, :, i, j] = hit
-            n, c, out_h, out_w = out.shape
-            cols = mask * grad.reshape((n, c, 1, 1, out_h, out_w))
-            cols = cols.reshape(n, c * kernel[0] * kernel[1], out_h * out_w)
-            return _fold_any(cols, _unpadded_shape(padded, padding), **ctx.params)
-        grad_padded = np.zeros(padded.shape, dtype=grad.dtype)
-        for _, _, window, hit in _first_max_masks(padded, out, kernel, stride):
-            grad_padded[window] += np.where(hit, grad, 0)
-        return _crop(grad_padded, padding)
-
-
-def _raw(value):
-    return value.data if isinstance(value, Tensor) else value
-
-
-def _unpadded_shape(padded: np.ndarray, padding) -> tuple:
-    n, c, hp, wp = padded.shape
-    return (n, c, hp - 2 * padding[0], wp - 2 * padding[1])
-
-
-class AvgPool2d(Op):
-    """Mean over each window. d/dx: each window spreads g / window_size over its elements."""
-
-    name = "avg_pool2d"
-
-    @staticmethod
-    def forward(ctx, x, kernel, stride, padding, count_include_pad):
-        out_hw = _output_hw(x.shape[2], x.shape[3], kernel, stride, padding)
-        padded = _pad(x, padding)
-        out = None
-        for _, _, window in _offset_slices(kernel, stride, out_hw):
-            out = padded[window].copy() if out is None else np.add(out, padded[window], out=out)
-        divisor = _avg_divisor(x, kernel, stride, padding, count_include_pad)
-        out /= divisor
-        ctx.params = {"kernel": kernel, "stride": stride, "padding": padding}
-        ctx.input_shape = x.shape
-        ctx.divisor = divisor
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        n, c, out_h, out_w = grad.shape
-        kernel = ctx.params["kernel"]
-        spread = (grad / ctx.divisor).reshape((n, c, 1, 1, out_h, out_w))
-        if isinstance(grad, Tensor):
-            ones = np.ones((1, 1) + tuple(kernel) + (1, 1), dtype=grad.dtype)
-            cols = (spread * ones).reshape(n, c * kernel[0] * kernel[1], out_h * out_w)
-        else:
-            # A broadcast view: fold reads it one kernel offset at a time, nothing is copied.
-            cols = np.broadcast_to(spread, (n, c) + tuple(kernel) + (out_h, out_w))
-        return _fold_any(cols, ctx.input_shape, **ctx.params)
-
-
-def _avg_divisor(x, kernel, stride, padding, count_include_pad):
-    """Window size, or (count_include_pad=False) the number of real elements per window."""
-    if count_include_pad or padding == (0, 0):
-        return kernel[0] * kernel[1]
-    ones = _pad(np.ones((1, 1) + x.shape[2:], dtype=x.dtype), padding)
-    out_hw = _output_hw(x.shape[2], x.shape[3], kernel, stride, padding)
-    return sum(ones[window] for _, _, window in _offset_slices(kernel, stride, out_hw))
-
-
-def max_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
-    """2-D max pooling, NCHW, as PyTorch: (N, C, H, W) -> (N, C, Ho, Wo).
-
-    ``stride`` defaults to ``kernel_size``; ``padding`` pads with -inf and may be at most
-    half the kernel.
-    """
-    x = as_tensor(x)
-    params = _geometry("max_pool2d", x.shape, kernel_size,
-                       kernel_size if stride is None else stride, padding)
-    _check_pool_padding("max_pool2d", params)
-    return MaxPool2d.apply(x, **params)
-
-
-def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True) -> Tensor:
-    """2-D average pooling, NCHW, as PyTorch: (N, C, H, W) -> (N, C, Ho, Wo).
-
-    ``stride`` defaults to ``kernel_size``; padding is zeros and counts in the mean
-    unless ``count_include_pad=False``.
-    """
-    x = as_tensor(x)
-    params = _geometry("avg_pool2d", x.shape, kernel_size,
-                       kernel_size if stride is None else stride, padding)
-    _check_pool_padding("avg_pool2d", params)
-    return AvgPool2d.apply(x, count_include_pad=bool(count_include_pad), **params)
