@@ -210,3 +210,16 @@ def test_pooling_matches_torch():
             expected = functional.avg_pool2d(torch.tensor(x), kernel, stride, padding,
                                              count_include_pad=include)
             np.testing.assert_allclose(out.data, expected.numpy(), rtol=1e-12)
+
+
+def test_max_pool2d_propagates_nan_and_routes_its_gradient_to_it():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    x[0, 0, 0, 1] = np.nan
+    x = ag.Tensor(x, requires_grad=True)
+    out = max_pool2d(x, 2)
+    assert np.isnan(out.data[0, 0, 0, 0])
+    np.testing.assert_array_equal(out.data[0, 0, 1], [13.0, 15.0])
+    out[0, 0, 0, 0].backward()
+    expected = np.zeros((4, 4))
+    expected[0, 1] = 1.0
+    np.testing.assert_array_equal(x.grad.data[0, 0], expected)

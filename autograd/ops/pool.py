@@ -30,11 +30,15 @@ def _first_max_masks(padded: np.ndarray, out: np.ndarray, kernel, stride):
     """Yield ``(i, j, window, hit)``: ``hit`` marks outputs whose max is at offset (i, j).
 
     Like PyTorch, each window routes its gradient to one element: the first maximum in
-    row-major order (ties after it get nothing).
+    row-major order (ties after it get nothing), or the first NaN if it holds one.
     """
     taken = None
+    # A window whose max is NaN holds a NaN; other windows hold none (max propagates NaN).
+    has_nan = bool(np.isnan(out).any())
     for i, j, window in _offset_slices(kernel, stride, out.shape[2:]):
         hit = np.equal(padded[window], out)
+        if has_nan:
+            hit |= np.isnan(padded[window])
         if taken is None:
             taken = hit.copy()
         else:
