@@ -8,6 +8,7 @@ import numpy as np
 
 import autograd as ag
 from autograd.ops.conv import _pair, conv2d
+from nn import init
 from nn.module import Module, Parameter
 
 __all__ = ["Conv2d"]
@@ -45,15 +46,20 @@ class Conv2d(Module):
                 f"got kernel_size={self.kernel_size}, stride={self.stride}, "
                 f"padding={self.padding}"
             )
-        fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
-        bound = 1.0 / math.sqrt(fan_in)
         shape = (self.out_channels, self.in_channels) + self.kernel_size
-        self.weight = Parameter(np.random.uniform(-bound, bound, shape).astype(np.float32))
+        self.weight = Parameter(np.empty(shape, dtype=np.float32))
         if bias:
-            self.bias = Parameter(
-                np.random.uniform(-bound, bound, self.out_channels).astype(np.float32))
+            self.bias = Parameter(np.empty(self.out_channels, dtype=np.float32))
         else:
             self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: ``kaiming_uniform_(a=sqrt(5))``, bias U(-1/sqrt(fan_in), ...)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size[0] * self.kernel_size[1])
+            init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: ag.Tensor) -> ag.Tensor:
         """(N, C_in, H, W) -> (N, C_out, Ho, Wo)."""
