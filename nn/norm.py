@@ -1,7 +1,7 @@
-"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d`` and ``LayerNorm``.
+"""Normalisation layers ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm`` and their functions.
 
-They are composed from differentiable tensor operations (mean, subtraction, sqrt,
-division, broadcasting), so gradients and second derivatives come for free.
+Both normalise with the fused ``autograd.ops.norm.Normalize`` op (one closed-form
+backward, second derivatives included) followed by the affine ``* weight + bias``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,86 @@ import numbers
 import numpy as np
 
 import autograd as ag
+from autograd.ops.norm import Normalize, normalize, normalize_arrays
+from autograd.tensor import as_tensor
 from nn.module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "batch_norm", "layer_norm"]
+
+
+def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> ag.Tensor:
+    """Batch normalisation over channel axis 1 of (N, C, *), as PyTorch's ``F.batch_norm``.
+
+    ``training=True``: normalise with the batch mean and biased variance over every axis
+    but 1, and (if given) update the running estimates in place:
+    ``running = (1 - momentum) * running + momentum * batch`` with the unbiased variance.
+    ``training=False``: normalise with ``running_mean`` and ``running_var``.
+    Then ``* weight + bias`` (each (C,) or None).
+    """
+    x = as_tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {x.shape}")
+    axes = (0,) + tuple(range(2, x.ndim))
+    view = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if training:
+        count = _values_per_channel("batch_norm", x)
+        x_hat, mean, var, inv_std = normalize_arrays(x.data, axes, eps)
+        if running_mean is not None:
+            _update_running(running_mean, mean, momentum)
+        if running_var is not None:
+            _update_running(running_var, var * (count / (count - 1)), momentum)
+        out = Normalize.apply(x, axes=axes, eps=float(eps), statistics=(x_hat, inv_std))
+        if weight is not None:
+            out = out * weight.reshape(view)
+        return out if bias is None else out + bias.reshape(view)
+    # Fixed statistics: an affine map x * scale + shift, per channel.
+    inv_std = (1.0 / np.sqrt(np.asarray(running_var.data, dtype=x.dtype) + eps)).reshape(view)
+    scale = inv_std if weight is None else weight.reshape(view) * inv_std
+    shift = -np.asarray(running_mean.data, dtype=x.dtype).reshape(view) * scale
+    if bias is not None:
+        shift = shift + bias.reshape(view)
+    return x * scale + shift
+
+
+def _values_per_channel(name: str, x: ag.Tensor) -> int:
+    """Values per channel in a training batch; PyTorch's error when there is only one."""
+    count = x.size // x.shape[1]
+    if count <= 1:
+        raise ValueError(
+            f"{name}: Expected more than 1 value per channel when training, got input of "
+            f"shape {x.shape}"
+        )
+    return count
+
+
+def _update_running(running: ag.Tensor, batch_value: np.ndarray, momentum: float) -> None:
+    running.data[...] = (1 - momentum) * running.data + momentum * batch_value.reshape(-1)
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> ag.Tensor:
+    """Layer normalisation over the trailing ``normalized_shape`` axes, as ``F.layer_norm``.
+
+    ``(x - mean) / sqrt(var + eps) * weight + bias`` with mean and biased variance per
+    sample; ``weight`` and ``bias`` have shape ``normalized_shape`` (or are None).
+    """
+    x = as_tensor(x)
+    shape = _as_shape(normalized_shape)
+    if x.ndim < len(shape) or x.shape[x.ndim - len(shape):] != shape:
+        raise ValueError(
+            f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}) for "
+            f"normalized_shape {shape}, got {x.shape}"
+        )
+    out = normalize(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+
+
+def _as_shape(normalized_shape) -> tuple:
+    if isinstance(normalized_shape, numbers.Integral):
+        return (int(normalized_shape),)
+    return tuple(int(size) for size in normalized_shape)
 
 
 class _BatchNorm(Module):
@@ -56,13 +133,6 @@ class _BatchNorm(Module):
             self.running_var.data[...] = 1
             self.num_batches_tracked.data[...] = 0
 
-    def _check_input(self, x: ag.Tensor) -> None:
-        if x.ndim not in self._input_dims or x.shape[1] != self.num_features:
-            raise ValueError(
-                f"{type(self).__name__}({self.num_features}): expected input of shape "
-                f"{self._layout} with C={self.num_features}, got {x.shape}"
-            )
-
     def forward(self, x: ag.Tensor) -> ag.Tensor:
         """Normalise each channel: ``(x - mean) / sqrt(var + eps) * weight + bias``.
 
@@ -70,42 +140,22 @@ class _BatchNorm(Module):
         the running estimates are updated with the unbiased variance. Evaluation: the
         running estimates.
         """
-        x = x if isinstance(x, ag.Tensor) else ag.Tensor(x)
-        self._check_input(x)
-        axes = (0,) + tuple(range(2, x.ndim))
-        broadcast_shape = (1, self.num_features) + (1,) * (x.ndim - 2)
-        if self.training or not self.track_running_stats:
-            count = x.size // self.num_features
-            if self.training and count <= 1:
-                raise ValueError(
-                    f"{type(self).__name__}: Expected more than 1 value per channel when "
-                    f"training, got input of shape {x.shape}"
-                )
-            mean = x.mean(axis=axes, keepdims=True)
-            centered = x - mean
-            var = (centered * centered).mean(axis=axes, keepdims=True)
-            if self.training and self.track_running_stats:
-                self._update_running_stats(mean.data.reshape(-1), var.data.reshape(-1), count)
-            out = centered / (var + self.eps).sqrt()
-        else:
-            mean = self.running_mean.data.reshape(broadcast_shape)
-            std = np.sqrt(self.running_var.data.reshape(broadcast_shape) + self.eps)
-            out = (x - mean.astype(x.dtype)) / std.astype(x.dtype)
-        if self.affine:
-            out = out * self.weight.reshape(broadcast_shape) + self.bias.reshape(broadcast_shape)
-        return out
-
-    def _update_running_stats(self, batch_mean: np.ndarray, batch_var: np.ndarray,
-                              count: int) -> None:
-        self.num_batches_tracked.data += 1
-        if self.momentum is None:  # cumulative moving average, as PyTorch
-            factor = 1.0 / float(self.num_batches_tracked.data)
-        else:
-            factor = self.momentum
-        unbiased_var = batch_var * (count / (count - 1))
-        running_mean, running_var = self.running_mean.data, self.running_var.data
-        running_mean[...] = (1 - factor) * running_mean + factor * batch_mean
-        running_var[...] = (1 - factor) * running_var + factor * unbiased_var
+        x = as_tensor(x)
+        if x.ndim not in self._input_dims or x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{type(self).__name__}({self.num_features}): expected input of shape "
+                f"{self._layout} with C={self.num_features}, got {x.shape}"
+            )
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1
+            if self.momentum is None:  # cumulative moving average, as PyTorch
+                momentum = 1.0 / float(self.num_batches_tracked.data)
+        use_batch_stats = self.training or not self.track_running_stats
+        if use_batch_stats:
+            _values_per_channel(type(self).__name__, x)
+        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                          use_batch_stats, momentum, self.eps)
 
     def extra_repr(self) -> str:
         """As PyTorch prints it."""
@@ -144,9 +194,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True) -> None:
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(size) for size in normalized_shape)
+        self.normalized_shape = _as_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
@@ -161,22 +209,13 @@ class LayerNorm(Module):
 
     def forward(self, x: ag.Tensor) -> ag.Tensor:
         """(..., *normalized_shape) -> same shape, normalised over the trailing dimensions."""
-        x = x if isinstance(x, ag.Tensor) else ag.Tensor(x)
-        dims = len(self.normalized_shape)
-        if x.shape[x.ndim - dims:] != self.normalized_shape or x.ndim < dims:
+        shape, dims = self.normalized_shape, len(self.normalized_shape)
+        if np.ndim(x) < dims or tuple(np.shape(x)[np.ndim(x) - dims:]) != shape:
             raise ValueError(
-                f"LayerNorm({self.normalized_shape}): expected input of shape "
-                f"(*, {', '.join(map(str, self.normalized_shape))}), got {x.shape}"
+                f"LayerNorm({shape}): expected input of shape "
+                f"(*, {', '.join(map(str, shape))}), got {tuple(np.shape(x))}"
             )
-        axes = tuple(range(x.ndim - dims, x.ndim))
-        centered = x - x.mean(axis=axes, keepdims=True)
-        var = (centered * centered).mean(axis=axes, keepdims=True)
-        out = centered / (var + self.eps).sqrt()
-        if self.weight is not None:
-            out = out * self.weight
-        if self.bias is not None:
-            out = out + self.bias
-        return out
+        return layer_norm(x, shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         """As PyTorch prints it."""

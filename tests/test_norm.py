@@ -5,6 +5,8 @@ import pytest
 
 import autograd as ag
 import nn
+from autograd.ops.norm import normalize
+from nn.norm import batch_norm, layer_norm
 
 
 def _random(shape, seed, scale=1.0, shift=0.0):
@@ -26,6 +28,36 @@ def _with_affine(layer, seed):
     layer.bias.data[...] = _random(layer.bias.shape, seed + 1)
     return layer
 
+
+# --------------------------------------------------------------------------- normalize
+
+NORMALIZE_CASES = [((4, 3), 0), ((4, 3), -1), ((2, 3, 4), (0, 2)), ((3, 2, 2, 3), (0, 2, 3)),
+                   ((2, 3, 4), (1, 2))]
+
+
+@pytest.mark.parametrize("shape, axes", NORMALIZE_CASES)
+def test_normalize_matches_formula(shape, axes):
+    x = _random(shape, 0, scale=3.0, shift=2.0)
+    mean = x.mean(axis=axes, keepdims=True)
+    expected = (x - mean) / np.sqrt(((x - mean) ** 2).mean(axis=axes, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(normalize(ag.Tensor(x), axes).data, expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape, axes", NORMALIZE_CASES)
+def test_normalize_gradcheck_and_gradgradcheck(shape, axes):
+    x = ag.Tensor(_random(shape, 1), requires_grad=True)
+    weights = ag.Tensor(_random(shape, 2))  # a generic output gradient
+    assert ag.gradcheck(lambda x: normalize(x, axes) * weights, (x,))
+    assert ag.gradgradcheck(lambda x: normalize(x, axes) * weights, (x,))
+
+
+@pytest.mark.parametrize("axes", [(), 3, (0, -4)])
+def test_normalize_rejects_invalid_axes(axes):
+    with pytest.raises(ValueError, match=r"normalize: invalid axes .* shape \(2, 3, 4\)"):
+        normalize(ag.zeros((2, 3, 4)), axes)
+
+
+# --------------------------------------------------------------------------- BatchNorm
 
 LAYERS = [(nn.BatchNorm1d, (8, 3)), (nn.BatchNorm1d, (4, 3, 5)), (nn.BatchNorm2d, (4, 3, 2, 5))]
 LAYER_IDS = ["1d-NC", "1d-NCL", "2d-NCHW"]
@@ -145,6 +177,27 @@ def test_batch_norm_repr():
         "BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)")
 
 
+def test_functional_batch_norm_updates_given_running_stats_and_uses_them_in_eval():
+    x = _random((6, 2, 3), 20, scale=2.0, shift=1.0)
+    running_mean, running_var = ag.zeros(2, dtype=np.float64), ag.ones(2, dtype=np.float64)
+    weight, bias = ag.Tensor(np.array([2.0, 0.5])), ag.Tensor(np.array([1.0, -1.0]))
+    out = batch_norm(ag.Tensor(x), running_mean, running_var, weight, bias, training=True,
+                     momentum=0.2)
+    np.testing.assert_allclose(out.data, batch_norm_reference(x, weight.data, bias.data),
+                               atol=1e-12)
+    np.testing.assert_allclose(running_mean.data, 0.2 * x.mean(axis=(0, 2)), rtol=1e-12)
+    np.testing.assert_allclose(running_var.data, 0.8 + 0.2 * x.var(axis=(0, 2), ddof=1),
+                               rtol=1e-12)
+    out = batch_norm(ag.Tensor(x), running_mean, running_var, training=False)
+    expected = ((x - running_mean.data[:, None]) / np.sqrt(running_var.data[:, None] + 1e-5))
+    np.testing.assert_allclose(out.data, expected, atol=1e-12)
+
+
+def test_functional_batch_norm_rejects_one_value_per_channel():
+    with pytest.raises(ValueError, match="batch_norm: Expected more than 1 value per channel"):
+        batch_norm(ag.zeros((1, 4)), training=True)
+
+
 # --------------------------------------------------------------------------- LayerNorm
 
 
@@ -187,6 +240,14 @@ def test_layer_norm_without_affine_has_no_parameters():
     x = _random((3, 2, 2), 18)
     np.testing.assert_allclose(layer(ag.Tensor(x)).data,
                                layer_norm_reference(x, 2, 1.0, 0.0), atol=1e-6)
+
+
+def test_functional_layer_norm_matches_formula_and_checks_the_shape():
+    x, weight, bias = _random((3, 4), 21), _random(4, 22), _random(4, 23)
+    out = layer_norm(ag.Tensor(x), 4, ag.Tensor(weight), ag.Tensor(bias))
+    np.testing.assert_allclose(out.data, layer_norm_reference(x, 1, weight, bias), atol=1e-12)
+    with pytest.raises(ValueError, match=r"layer_norm: expected input of shape \(\*, 5\)"):
+        layer_norm(ag.Tensor(x), 5)
 
 
 def test_layer_norm_rejects_wrong_trailing_shape():
