@@ -298,7 +298,9 @@ class Conv2d(Op):
             out += bias[:, None]
         ctx.params = {"kernel": kernel, "stride": stride, "padding": padding}
         ctx.layout = layout
-        ctx.save_for_backward(x, weight, cols)
+        # the columns are only needed for the weight gradient
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(x, weight, cols if len(needs) > 1 and needs[1] else None)
         return layout.output(out)
 
     @staticmethod
