@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 import autograd as ag
-from autograd.ops.conv import _pair, conv2d
+from autograd.ops.conv import IntPair, _pair, conv2d
 from nn import init
 from nn.module import Module, Parameter
 
@@ -29,8 +29,8 @@ class Conv2d(Module):
     (4, 8, 28, 28)
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1,
-                 padding=0, bias: bool = True) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair,
+                 stride: IntPair = 1, padding: IntPair = 0, bias: bool = True) -> None:
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if not isinstance(value, (int, np.integer)) or value <= 0:

@@ -18,8 +18,10 @@ from nn.module import Module, Parameter
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "batch_norm", "layer_norm"]
 
 
-def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
-               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> ag.Tensor:
+def batch_norm(x: ag.Tensor, running_mean: ag.Tensor | None = None,
+               running_var: ag.Tensor | None = None, weight: ag.Tensor | None = None,
+               bias: ag.Tensor | None = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> ag.Tensor:
     """Batch normalisation over channel axis 1 of (N, C, *), as PyTorch's ``F.batch_norm``.
 
     ``training=True``: normalise with the batch mean and biased variance over every axis
@@ -68,7 +70,9 @@ def _update_running(running: ag.Tensor, batch_value: np.ndarray, momentum: float
     running.data[...] = (1 - momentum) * running.data + momentum * batch_value.reshape(-1)
 
 
-def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> ag.Tensor:
+def layer_norm(x: ag.Tensor, normalized_shape: int | tuple[int, ...],
+               weight: ag.Tensor | None = None, bias: ag.Tensor | None = None,
+               eps: float = 1e-5) -> ag.Tensor:
     """Layer normalisation over the trailing ``normalized_shape`` axes, as ``F.layer_norm``.
 
     ``(x - mean) / sqrt(var + eps) * weight + bias`` with mean and biased variance per
@@ -191,8 +195,8 @@ class LayerNorm(Module):
     and ``bias`` have shape ``normalized_shape``.
     """
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True) -> None:
+    def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True) -> None:
         super().__init__()
         self.normalized_shape = _as_shape(normalized_shape)
         self.eps = eps

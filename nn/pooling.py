@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import autograd as ag
+from autograd.ops.conv import IntPair
 from autograd.ops.pool import avg_pool2d, max_pool2d
 from nn.module import Module
 
@@ -12,7 +13,8 @@ __all__ = ["MaxPool2d", "AvgPool2d"]
 
 
 class _Pool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None,
+                 padding: IntPair = 0) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
@@ -48,8 +50,8 @@ class AvgPool2d(_Pool2d):
     counted in the mean unless ``count_include_pad=False``.
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0,
-                 count_include_pad: bool = True) -> None:
+    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None,
+                 padding: IntPair = 0, count_include_pad: bool = True) -> None:
         super().__init__(kernel_size, stride, padding)
         self.count_include_pad = count_include_pad
 

@@ -12,6 +12,8 @@ columns ``(N, C*kh*kw, Ho*Wo)`` ordered like PyTorch's ``F.unfold``.
 
 from __future__ import annotations
 
+from typing import Union
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -19,6 +21,8 @@ from autograd.function import Op
 from autograd.tensor import Tensor, as_tensor
 
 __all__ = ["conv2d", "unfold", "fold"]
+
+IntPair = Union[int, tuple[int, int]]  # an int, or a (height, width) pair
 
 
 # --------------------------------------------------------------------------- arguments
@@ -173,7 +177,7 @@ class Fold(Op):
         return _unfold_any(grad, **ctx.params)
 
 
-def unfold(x, kernel_size, stride=1, padding=0) -> Tensor:
+def unfold(x: Tensor, kernel_size: IntPair, stride: IntPair = 1, padding: IntPair = 0) -> Tensor:
     """Extract sliding windows (im2col), like PyTorch's ``F.unfold`` without dilation.
 
     ``x`` (N, C, H, W) -> (N, C*kh*kw, Ho*Wo); column ``l`` holds the window at output
@@ -183,7 +187,8 @@ def unfold(x, kernel_size, stride=1, padding=0) -> Tensor:
     return Unfold.apply(x, **_geometry("unfold", x.shape, kernel_size, stride, padding))
 
 
-def fold(cols, output_size, kernel_size, stride=1, padding=0) -> Tensor:
+def fold(cols: Tensor, output_size: IntPair, kernel_size: IntPair, stride: IntPair = 1,
+         padding: IntPair = 0) -> Tensor:
     """Sum sliding windows back into an image (col2im), like PyTorch's ``F.fold``.
 
     ``cols`` (N, C*kh*kw, L) -> (N, C, H, W) with ``(H, W) = output_size``; values of
@@ -343,7 +348,8 @@ def _conv2d_backward_recorded(ctx, grad, x, weight):
     return grad_x, grad_weight, grad_bias
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0) -> Tensor:
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
+           padding: IntPair = 0) -> Tensor:
     """2-D convolution (cross-correlation, as PyTorch), NCHW.
 
     ``x`` (N, C, H, W), ``weight`` (O, C, kh, kw), ``bias`` (O,) or None;

@@ -62,7 +62,7 @@ class Normalize(Op):
         return (grad - mean_grad - x_hat * mean_projection) * inv_std
 
 
-def normalize(x, axes, eps: float = 1e-5) -> Tensor:
+def normalize(x: Tensor, axes: int | tuple[int, ...], eps: float = 1e-5) -> Tensor:
     """Standardise ``x`` over ``axes``: ``(x - mean) / sqrt(var + eps)`` (biased variance).
 
     ``axes`` is an int or a tuple of ints; the result has the shape of ``x``. BatchNorm

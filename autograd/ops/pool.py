@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd.function import Op
-from autograd.ops.conv import _crop, _fold_any, _geometry, _offset_slices, _output_hw, _pad
+from autograd.ops.conv import IntPair, _crop, _fold_any, _geometry, _offset_slices, _output_hw, _pad
 from autograd.tensor import Tensor, as_tensor
 
 __all__ = ["max_pool2d", "avg_pool2d"]
@@ -140,7 +140,8 @@ def _avg_divisor(x, kernel, stride, padding, count_include_pad):
     return sum(ones[window] for _, _, window in _offset_slices(kernel, stride, out_hw))
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
+def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
+               padding: IntPair = 0) -> Tensor:
     """2-D max pooling, NCHW, as PyTorch: (N, C, H, W) -> (N, C, Ho, Wo).
 
     ``stride`` defaults to ``kernel_size``; ``padding`` pads with -inf and may be at most
@@ -153,7 +154,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
     return MaxPool2d.apply(x, **params)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True) -> Tensor:
+def avg_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
+               padding: IntPair = 0, count_include_pad: bool = True) -> Tensor:
     """2-D average pooling, NCHW, as PyTorch: (N, C, H, W) -> (N, C, Ho, Wo).
 
     ``stride`` defaults to ``kernel_size``; padding is zeros and counts in the mean
