@@ -58,6 +58,7 @@ class Embedding(Module):
         return module
 
     def forward(self, indices: Any) -> Tensor:
+        """Integer ids (*) -> (*, embedding_dim)."""
         return F.embedding(indices, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:

@@ -53,6 +53,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Any) -> Tensor:
+        """(*, in_features) -> (*, out_features)."""
         # Constants (ndarrays, lists) take the layer's dtype: a float64 batch should not
         # silently turn a float32 model's activations into float64.
         x = as_tensor(x, like=self.weight)
@@ -85,6 +86,7 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, x: Any) -> Tensor:
+        """(N, C, H, W) -> (N, C*H*W) for the defaults; a reshape, so gradients pass unchanged."""
         x = as_tensor(x)
         ndim = max(x.ndim, 1)
         start, end = self.start_dim, self.end_dim

@@ -395,28 +395,8 @@ class Module:
         return f"{type(self).__name__}(\n  {body}\n)"
 
 
-class Sequential(Module):
-    """Modules applied one after the other: ``Sequential(Linear(3, 4), ReLU(), Linear(4, 1))``.
-
-    Accepts modules as positional arguments (named ``"0"``, ``"1"``, ...) or one
-    ``OrderedDict`` of ``name -> module``.  Supports ``len``, iteration, ``seq[i]``
-    (negative too) and ``seq[a:b]`` (a new Sequential sharing the modules).
-    """
-
-    def __init__(self, *modules: Module | OrderedDict) -> None:
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            for name, module in modules[0].items():
-                self.add_module(name, module)
-        else:
-            for index, module in enumerate(modules):
-                self.add_module(str(index), module)
-
-    def forward(self, x: Any) -> Any:
-        """Apply each module in turn: ``x -> m0(x) -> m1(m0(x)) -> ...``."""
-        for module in self._modules.values():
-            x = module(x)
-        return x
+class _Container(Module):
+    """Shared behaviour of the list-like containers: len, iteration, positional access."""
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -434,12 +414,6 @@ class Sequential(Module):
                              f"for length {len(keys)}")
         return keys[index]
 
-    def __getitem__(self, index: int | slice) -> Module:
-        if isinstance(index, slice):
-            items = list(self._modules.items())[index]
-            return type(self)(OrderedDict(items))
-        return self._modules[self._key(index)]
-
     def __setitem__(self, index: int, module: Module) -> None:
         self.add_module(self._key(index), module)
 
@@ -453,13 +427,43 @@ class Sequential(Module):
         for position, module in enumerate(remaining):
             self._modules[str(position)] = module
 
-    def append(self, module: Module) -> Sequential:
+    def append(self, module: Module) -> _Container:
         """Add ``module`` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
 
-class ModuleList(Module):
+class Sequential(_Container):
+    """Modules applied one after the other: ``Sequential(Linear(3, 4), ReLU(), Linear(4, 1))``.
+
+    Accepts modules as positional arguments (named ``"0"``, ``"1"``, ...) or one
+    ``OrderedDict`` of ``name -> module``.  Supports ``len``, iteration, ``seq[i]``
+    (negative too), ``seq[a:b]`` (a new Sequential sharing the modules), ``del seq[i]``
+    and ``append``.
+    """
+
+    def __init__(self, *modules: Module | OrderedDict) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for index, module in enumerate(modules):
+                self.add_module(str(index), module)
+
+    def forward(self, x: Any) -> Any:
+        """Apply each module in turn: ``x -> m0(x) -> m1(m0(x)) -> ...``."""
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __getitem__(self, index: int | slice) -> Module:
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return self._modules[self._key(index)]
+
+
+class ModuleList(_Container):
     """A list of modules whose parameters are registered (names ``"0"``, ``"1"``, ...).
 
     Unlike :class:`Sequential` it has no ``forward``: the owner decides how to call them.
@@ -470,32 +474,10 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def _key(self, index: int) -> str:
-        n = len(self._modules)
-        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
-            raise TypeError(f"ModuleList indices must be int or slice, got {type(index).__name__}")
-        if not -n <= index < n:
-            raise IndexError(f"ModuleList index {index} out of range for length {n}")
-        return str(index % n)
-
     def __getitem__(self, index: int | slice) -> Module | ModuleList:
         if isinstance(index, slice):
             return ModuleList(list(self._modules.values())[index])
         return self._modules[self._key(index)]
-
-    def __setitem__(self, index: int, module: Module) -> None:
-        self.add_module(self._key(index), module)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> ModuleList:
-        """Add ``module`` at the end; returns self."""
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         """Append every module of ``modules``; returns self."""

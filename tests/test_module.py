@@ -366,3 +366,12 @@ def test_module_list_registers_its_modules():
     layers.append(nn.Linear(1, 1))
     assert len(layers) == 3 and layers[-1] is list(layers)[2]
     assert [name for name, _ in layers.named_parameters()][-2:] == ["2.weight", "2.bias"]
+
+
+def test_module_list_slices_and_deletes_like_a_list():
+    layers = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.Sigmoid()])
+    assert [type(m).__name__ for m in layers[1:]] == ["Tanh", "Sigmoid"]
+    del layers[0]
+    assert [name for name, _ in layers.named_children()] == ["0", "1"]
+    with pytest.raises(TypeError, match="ModuleList indices must be int or slice, got str"):
+        layers["0"]
