@@ -18,11 +18,28 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import numpy as np
+
+def _threads_option(argv: list[str]) -> str | None:
+    for index, arg in enumerate(argv):
+        if arg == "--threads" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+# BLAS and OpenMP read their thread counts when NumPy (or PyTorch) is first
+# imported, so --threads has to act here, before any such import.
+THREADS = _threads_option(sys.argv)
+if THREADS:
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = THREADS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
+
+import numpy as np  # noqa: E402 - after the thread settings above
 
 Measurement = dict[str, float]
 
@@ -39,7 +56,15 @@ def make_parser(description: str, rounds: int) -> argparse.ArgumentParser:
                         help="a much smaller problem, to check that the script runs")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     parser.add_argument("--seed", type=int, default=0, help="seed of data order and init")
+    add_threads_option(parser)
     return parser
+
+
+def add_threads_option(parser: argparse.ArgumentParser) -> None:
+    """``--threads N``: the BLAS/OpenMP threads of every implementation (NumPy's and PyTorch's)."""
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS/OpenMP threads for every implementation (default: each "
+                             "library's own choice; 1 gives steadier figures on a busy machine)")
 
 
 def import_torch(disabled: bool = False):
@@ -50,6 +75,8 @@ def import_torch(disabled: bool = False):
         import torch
     except ImportError:
         return None
+    if THREADS:
+        torch.set_num_threads(int(THREADS))
     return torch
 
 
@@ -163,6 +190,7 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "blas": _blas_name(np),
+        "threads": THREADS or "default",
     }
     torch = import_torch()
     if torch is not None:

@@ -58,6 +58,8 @@ def measure(name: str, args: argparse.Namespace) -> h.Measurement:
     command = [sys.executable, __file__, "--child", name, "--seed", str(args.seed)]
     if args.n_train:
         command += ["--n-train", str(args.n_train)]
+    if args.threads:
+        command += ["--threads", str(args.threads)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"memory: the {name} child failed:\n{done.stderr}")

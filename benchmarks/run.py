@@ -28,6 +28,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="comma-separated benchmarks to run, of " + ", ".join(BENCHMARKS))
     parser.add_argument("--quick", action="store_true", help="small problems: a smoke test")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    h.add_threads_option(parser)
     parser.add_argument("--json-out", type=Path, help="also write all records to this file")
     parser.add_argument("--strict", action="store_true",
                         help="exit with status 1 when a measured target is missed")
@@ -38,6 +39,8 @@ def run_one(name: str, args: argparse.Namespace) -> dict:
     """Run ``benchmarks/<name>.py``, echoing its output; its JSON record."""
     command = [sys.executable, str(HERE / f"{name}.py")]
     command += [flag for flag, on in (("--quick", args.quick), ("--no-torch", args.no_torch)) if on]
+    if args.threads:
+        command += ["--threads", str(args.threads)]
     print(f"\n=== {name}", flush=True)
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
     print(done.stdout, end="", flush=True)
