@@ -83,14 +83,18 @@ class Node:
 
         Intermediate inputs are swapped for data-free stand-ins, so a loss kept
         after ``backward()`` does not pin the step's activations, while the
-        graph's structure (shapes, dtypes, names) stays drawable.
+        graph's structure (shapes, dtypes, names) stays drawable. A stand-in
+        costs about as much as a small op, so nodes whose intermediate inputs
+        are all small keep them.
         """
         if self.saved:
             self.saved = None
         self.output = None
-        self.inputs = tuple(
-            [tensor if tensor.grad_fn is None else _stand_in(tensor) for tensor in self.inputs]
-        )
+        inputs = self.inputs
+        for tensor in inputs:
+            if tensor.grad_fn is not None and tensor.data.nbytes >= STAND_IN_MIN_BYTES:
+                self.inputs = tuple([t if t.grad_fn is None else _stand_in(t) for t in inputs])
+                break
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
@@ -98,6 +102,8 @@ class Node:
 
 # A read-only buffer behind every released tensor's data: zero strides, no memory.
 _RELEASED_BUFFER = bytes(32)
+# Intermediate inputs smaller than this are not worth a stand-in (see Node.release).
+STAND_IN_MIN_BYTES = 16384
 
 
 def _stand_in(tensor: Tensor) -> Tensor:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd as ag
+from autograd.function import STAND_IN_MIN_BYTES, is_released
 
 
 def leaf(values, dtype=np.float64):
@@ -65,6 +66,21 @@ def test_backward_through_freed_graph_says_retain_graph():
     y.backward()
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         y.backward()
+
+
+@pytest.mark.parametrize("size, freed", [
+    (STAND_IN_MIN_BYTES // 4, True),   # float32 entries: exactly the threshold
+    (STAND_IN_MIN_BYTES // 4 - 1, False),
+])
+def test_kept_loss_pins_no_large_intermediate_values(size, freed):
+    x = ag.ones(size, requires_grad=True)
+    hidden = x * 2
+    loss = (hidden * 3).sum()
+    loss.backward()
+    kept_by_graph = loss.grad_fn.inputs[0].grad_fn.inputs[0]
+    assert kept_by_graph.shape == (size,) and kept_by_graph.grad_fn is hidden.grad_fn
+    assert is_released(kept_by_graph) is freed
+    np.testing.assert_array_equal(hidden.data, np.full(size, 2.0))  # the user's tensor is intact
 
 
 def test_retain_graph_allows_second_backward():
