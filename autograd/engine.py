@@ -1,14 +1,18 @@
 """Reverse-mode differentiation: walk the graph from the output back to the leaves.
 
-The walk is iterative (no recursion, so graphs of any depth work) and linear
-in the graph's size: one pass counts how many consumers each node has, then
-nodes are processed Kahn-style, each one as soon as all of its consumers have
-sent it their gradient contributions. Contributions are summed, reduced back
-to each input's shape (``sum_to``: the gradient of a broadcast) and cast to
-the input's dtype here, once, so op ``backward`` formulas stay one line.
+The walk is iterative (no recursion, so graphs of any depth work) and visits
+only the nodes that receive a gradient, newest first: every node is numbered
+when it is created, and all the consumers of a node's output were created
+after it, so by the time a node is taken from the queue (a heap ordered by
+that number) every contribution to its gradient has arrived. Contributions
+are summed, reduced back to each input's shape (``sum_to``: the gradient of a
+broadcast) and cast to the input's dtype here, once, so op ``backward``
+formulas stay one line.
 """
 
 from __future__ import annotations
+
+import heapq
 
 import numpy as np
 
@@ -53,25 +57,13 @@ def _initial_gradient(root: Tensor, gradient, create_graph: bool):
     return value
 
 
-def _count_consumers(root_nodes) -> dict:
-    """Number of times each reachable node's output is used inside the graph."""
-    consumers = {}
-    stack = list(root_nodes)
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        for tensor in node.inputs:
-            parent = tensor.grad_fn
-            if parent is not None:
-                consumers[parent] = consumers.get(parent, 0) + 1
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append(parent)
-    return consumers
+class _Sums:
+    """Gradient contributions summed per key: a Node, or a leaf Tensor (both hash by identity).
 
-
-class _Accumulator:
-    """Sums gradient contributions per key, in place once it owns the buffer."""
+    The first contribution is stored as it is, and never modified in place:
+    one array can be the gradient of several inputs (``x + y`` passes the same
+    array to both). The second makes a fresh array, which later ones are added into.
+    """
 
     def __init__(self, create_graph: bool) -> None:
         self.values = {}
@@ -79,10 +71,9 @@ class _Accumulator:
         self.create_graph = create_graph
 
     def add(self, key, grad) -> None:
-        current = self.values.get(key)
-        if current is None:
-            self.values[key] = grad
-        elif self.create_graph:
+        """Add a further contribution to ``key``'s sum (the first goes into ``values``)."""
+        current = self.values[key]
+        if self.create_graph:
             self.values[key] = current + grad
         elif key in self.owned:
             np.add(current, grad, out=current)
@@ -91,59 +82,67 @@ class _Accumulator:
             self.owned.add(key)
 
 
+def _deliver(tensor: Tensor, grad, sums: _Sums, queue: list, leaves: list) -> None:
+    """Add ``grad`` to what ``tensor``'s node (or ``tensor``, a leaf) has received so far."""
+    node = tensor.grad_fn
+    key = tensor if node is None else node
+    if key in sums.values:
+        sums.add(key, grad)
+    elif node is None:
+        sums.values[key] = grad
+        leaves.append(tensor)
+    else:
+        sums.values[key] = grad
+        heapq.heappush(queue, (-node.sequence, node))
+
+
 def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
     """Backpropagate ``root_grads``; accumulate into leaves' ``.grad`` or return ``capture``d."""
-    node_grads = _Accumulator(create_graph)
-    leaf_grads = _Accumulator(create_graph)
-    leaves = {}
-    root_nodes = []
+    sums = _Sums(create_graph)
+    queue = []  # heap of (-node.sequence, node): the newest node first
+    leaves = []
     for root, grad in zip(roots, root_grads):
-        if root.grad_fn is None:
-            leaves[id(root)] = root
-            leaf_grads.add(id(root), grad)
-        else:
-            if root.grad_fn not in node_grads.values:
-                root_nodes.append(root.grad_fn)
-            node_grads.add(root.grad_fn, grad)
-    consumers = _count_consumers(root_nodes)
-    ready = [node for node in root_nodes if node not in consumers]
+        _deliver(root, grad, sums, queue, leaves)
+    values = sums.values
     captured = {}
     check_anomaly = anomaly._state.enabled
-    while ready:
-        node = ready.pop()
-        grad = node_grads.values.pop(node, None)
-        input_grads = None
-        if grad is not None:
-            if capture is not None and node in capture:
-                captured[node] = grad
-            if node.retained is not None:
-                _retain(node.retained(), grad, create_graph)
-            input_grads = node.fn._backward(node, grad)
-            if not retain_graph:
-                node.release()
-        for index, tensor in enumerate(node.inputs):
+    while queue:
+        node = heapq.heappop(queue)[1]
+        grad = values.pop(node)
+        if capture is not None and node in capture:
+            captured[node] = grad
+        if node.retained is not None:
+            _retain(node.retained(), grad, create_graph)
+        input_grads = node.fn._backward(node, grad)
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        if not retain_graph:
+            node.release()
+        for index, (tensor, input_grad) in enumerate(zip(node.inputs, input_grads)):
+            if input_grad is None or not tensor.requires_grad:
+                continue
+            data = tensor.data
+            if input_grad.shape != data.shape:
+                input_grad = sum_to(input_grad, data.shape)
+            if input_grad.dtype is not data.dtype and input_grad.dtype != data.dtype:
+                input_grad = input_grad.astype(data.dtype)
+            if check_anomaly:
+                anomaly.check_gradient(node, index, input_grad)
+            # _deliver(tensor, input_grad, ...), inlined: this runs once per edge of the graph
             parent = tensor.grad_fn
-            input_grad = input_grads[index] if input_grads is not None else None
-            if input_grad is not None and tensor.requires_grad:
-                if input_grad.shape != tensor.data.shape:
-                    input_grad = sum_to(input_grad, tensor.data.shape)
-                if input_grad.dtype != tensor.data.dtype:
-                    input_grad = input_grad.astype(tensor.data.dtype)
-                if check_anomaly:
-                    anomaly.check_gradient(node, index, input_grad)
-                if parent is not None:
-                    node_grads.add(parent, input_grad)
-                else:
-                    leaves[id(tensor)] = tensor
-                    leaf_grads.add(id(tensor), input_grad)
-            if parent is not None:
-                consumers[parent] -= 1
-                if consumers[parent] == 0:
-                    ready.append(parent)
+            key = tensor if parent is None else parent
+            if key in values:
+                sums.add(key, input_grad)
+            elif parent is None:
+                values[key] = input_grad
+                leaves.append(tensor)
+            else:
+                values[key] = input_grad
+                heapq.heappush(queue, (-parent.sequence, parent))
     if capture is not None:
-        return captured, {key: (leaves[key], grad) for key, grad in leaf_grads.values.items()}
-    for key, grad in leaf_grads.values.items():
-        _accumulate_leaf(leaves[key], grad, create_graph)
+        return captured, {leaf: values[leaf] for leaf in leaves}
+    for leaf in leaves:
+        _accumulate_leaf(leaf, values[leaf], create_graph)
     return None
 
 
@@ -245,7 +244,7 @@ def grad(
         if tensor.grad_fn is not None:
             value = node_grads.get(tensor.grad_fn)
         else:
-            value = leaf_grads.get(id(tensor), (None, None))[1]
+            value = leaf_grads.get(tensor)
         if value is None:
             if not allow_unused:
                 raise RuntimeError(

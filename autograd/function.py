@@ -9,6 +9,7 @@ Tensors.
 
 from __future__ import annotations
 
+import itertools
 import weakref
 
 import numpy as np
@@ -24,6 +25,10 @@ FREED_GRAPH_MESSAGE = (
 )
 
 
+# Numbers nodes in creation order: a node's inputs always come from older nodes.
+_creation_order = itertools.count()
+
+
 class ShapeError(ValueError):
     """A shape problem detected by an op's own checks (its message already names the op)."""
 
@@ -33,17 +38,23 @@ class Node:
 
     Attributes: ``fn`` (the Op or Function class), ``inputs`` (input Tensors),
     ``needs_input_grad`` (one bool per input), ``output`` (the output array,
-    kept until backward frees the node), plus any parameters the op stores.
+    kept until backward frees the node), ``sequence`` (creation number: the
+    order backward follows), plus any parameters the op stores.
     """
 
-    def __init__(self, fn, inputs: tuple) -> None:
+    # Slots for what every node holds (one node per recorded op, so it pays to
+    # keep them cheap); op parameters (``ctx.axis = ...``) go to ``__dict__``.
+    __slots__ = ("fn", "inputs", "needs_input_grad", "saved", "output", "sequence", "__dict__")
+    retained = None  # set by retain(): a weak reference to a tensor that wants its grad
+    trace = None  # set under detect_anomaly(): the user's source line of the forward
+
+    def __init__(self, fn, inputs: tuple, needs_input_grad: tuple) -> None:
         self.fn = fn
         self.inputs = inputs
-        self.needs_input_grad = tuple([t.requires_grad for t in inputs])
+        self.needs_input_grad = needs_input_grad
         self.saved = ()
         self.output = None
-        self.retained = None
-        self.trace = None
+        self.sequence = next(_creation_order)
 
     @property
     def name(self) -> str:
@@ -150,6 +161,9 @@ class Op:
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
+        # The engine calls ``_backward``; for built-in ops that is ``backward``
+        # itself (no wrapper call per node), and it may return a bare gradient.
+        cls._backward = staticmethod(cls.backward)
         if cls.name.startswith("_"):
             return  # a shared base, not an op
         if cls.name in Op.registry and Op.registry[cls.name] is not cls:
@@ -167,13 +181,9 @@ class Op:
     @classmethod
     def apply(cls, *inputs: Tensor, **params) -> Tensor:
         """Run ``forward`` on the inputs' data; record a node if any input requires grad."""
-        record = False
-        if _state.enabled:
-            for tensor in inputs:
-                if tensor.requires_grad:
-                    record = True
-                    break
-        ctx = Node(cls, inputs) if record else _ForwardOnlyContext()
+        needs_input_grad = tuple([tensor.requires_grad for tensor in inputs])
+        record = _state.enabled and True in needs_input_grad
+        ctx = Node(cls, inputs, needs_input_grad) if record else _ForwardOnlyContext()
         try:
             out = cls.forward(ctx, *[tensor.data for tensor in inputs], **params)
         except ShapeError:
@@ -191,11 +201,6 @@ class Op:
         if anomaly._state.enabled:
             ctx.trace = anomaly.user_frame()
         return Tensor._make(out, True, ctx)
-
-    @classmethod
-    def _backward(cls, ctx: Node, grad):
-        grads = cls.backward(ctx, grad)
-        return grads if type(grads) is tuple else (grads,)
 
 
 class Function:
@@ -236,7 +241,7 @@ class Function:
         """Call ``forward`` and record the result in the graph."""
         positions = [i for i, arg in enumerate(args) if isinstance(arg, Tensor)]
         inputs = tuple(args[i] for i in positions)
-        ctx = Node(cls, inputs)
+        ctx = Node(cls, inputs, tuple([tensor.requires_grad for tensor in inputs]))
         ctx.positions = positions
         ctx.num_args = len(args)
         previous = _state.enabled

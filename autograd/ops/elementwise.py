@@ -383,7 +383,8 @@ def _reflected(op: type[Op]):
 
 def _forward(op: type[Op]):
     def method(self, other) -> Tensor:
-        return op.apply(self, as_tensor(other, like=self))
+        # the isinstance test saves a call for the common case, tensor (op) tensor
+        return op.apply(self, other if isinstance(other, Tensor) else as_tensor(other, like=self))
 
     return method
 
