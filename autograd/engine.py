@@ -116,9 +116,13 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
         input_grads = node.fn._backward(node, grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
+        if check_anomaly:
+            for index, input_grad in enumerate(input_grads):
+                if input_grad is not None and node.needs_input_grad[index]:
+                    anomaly.check_gradient(node, index, input_grad)
         if not retain_graph:
             node.release()
-        for index, (tensor, input_grad) in enumerate(zip(node.inputs, input_grads)):
+        for tensor, input_grad in zip(node.inputs, input_grads):
             if input_grad is None or not tensor.requires_grad:
                 continue
             data = tensor.data
@@ -126,8 +130,6 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                 input_grad = sum_to(input_grad, data.shape)
             if input_grad.dtype is not data.dtype and input_grad.dtype != data.dtype:
                 input_grad = input_grad.astype(data.dtype)
-            if check_anomaly:
-                anomaly.check_gradient(node, index, input_grad)
             # _deliver(tensor, input_grad, ...), inlined: this runs once per edge of the graph
             parent = tensor.grad_fn
             key = tensor if parent is None else parent

@@ -226,7 +226,8 @@ class Tanh(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
+        # not grad * (1 - out * out): a Python scalar costs NumPy twice an array operand
+        return grad - grad * out * out
 
 
 class Sigmoid(Op):
@@ -343,7 +344,7 @@ minimum.__doc__ = "Elementwise minimum with broadcasting; ties share the gradien
 
 def _unary(op: type[Op]):
     def function(x) -> Tensor:
-        return op.apply(as_tensor(x))
+        return op.apply(x if isinstance(x, Tensor) else as_tensor(x))
 
     function.__name__ = op.name
     function.__doc__ = f"Elementwise {op.name}: {op.__doc__}."
