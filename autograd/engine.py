@@ -17,6 +17,7 @@ import heapq
 import numpy as np
 
 from autograd import anomaly
+from autograd.function import STAND_IN_MIN_BYTES
 from autograd.grad_mode import _state
 from autograd.tensor import Tensor
 
@@ -120,8 +121,7 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
             for index, input_grad in enumerate(input_grads):
                 if input_grad is not None and node.needs_input_grad[index]:
                     anomaly.check_gradient(node, index, input_grad)
-        if not retain_graph:
-            node.release()
+        large_intermediate = False  # an input worth a stand-in once the node is released
         for tensor, input_grad in zip(node.inputs, input_grads):
             if input_grad is None or not tensor.requires_grad:
                 continue
@@ -141,6 +141,10 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
             else:
                 values[key] = input_grad
                 heapq.heappush(queue, (-parent.sequence, parent))
+            if parent is not None and data.nbytes >= STAND_IN_MIN_BYTES:
+                large_intermediate = True
+        if not retain_graph:
+            node.release(large_intermediate)
     if capture is not None:
         return captured, {leaf: values[leaf] for leaf in leaves}
     for leaf in leaves:

@@ -44,8 +44,8 @@ class Node:
 
     # Slots for what every node holds (one node per recorded op, so it pays to
     # keep them cheap); op parameters (``ctx.axis = ...``) go to ``__dict__``.
-    __slots__ = ("fn", "inputs", "needs_input_grad", "saved", "output", "sequence", "__dict__")
-    retained = None  # set by retain(): a weak reference to a tensor that wants its grad
+    __slots__ = ("fn", "inputs", "needs_input_grad", "saved", "output", "sequence", "retained",
+                 "__dict__")
     trace = None  # set under detect_anomaly(): the user's source line of the forward
 
     def __init__(self, fn, inputs: tuple, needs_input_grad: tuple) -> None:
@@ -55,6 +55,7 @@ class Node:
         self.saved = ()
         self.output = None
         self.sequence = next(_creation_order)
+        self.retained = None  # retain() sets a weak reference to a tensor that wants its grad
 
     @property
     def name(self) -> str:
@@ -89,23 +90,21 @@ class Node:
         """Remember (weakly) a non-leaf tensor that wants its ``.grad`` after backward."""
         self.retained = weakref.ref(tensor)
 
-    def release(self) -> None:
+    def release(self, large_intermediate: bool) -> None:
         """Free what backward needed (called after backward unless ``retain_graph``).
 
-        Intermediate inputs are swapped for data-free stand-ins, so a loss kept
-        after ``backward()`` does not pin the step's activations, while the
-        graph's structure (shapes, dtypes, names) stays drawable. A stand-in
-        costs about as much as a small op, so nodes whose intermediate inputs
-        are all small keep them.
+        With ``large_intermediate`` (some input made by another op holds at
+        least ``STAND_IN_MIN_BYTES``; the engine has just looked at every
+        input), intermediate inputs are swapped for data-free stand-ins, so a
+        loss kept after ``backward()`` does not pin the step's activations,
+        while the graph's structure (shapes, dtypes, names) stays drawable. A
+        stand-in costs about as much as a small op, so small ones are kept.
         """
         if self.saved:
             self.saved = None
         self.output = None
-        inputs = self.inputs
-        for tensor in inputs:
-            if tensor.grad_fn is not None and tensor.data.nbytes >= STAND_IN_MIN_BYTES:
-                self.inputs = tuple([t if t.grad_fn is None else _stand_in(t) for t in inputs])
-                break
+        if large_intermediate:
+            self.inputs = tuple([t if t.grad_fn is None else _stand_in(t) for t in self.inputs])
 
     def __repr__(self) -> str:
         return f"<{self.name}>"

@@ -63,8 +63,8 @@ class Tensor:
         self.name = None
         self._retains_grad = False
 
-    @classmethod
-    def _make(cls, data, requires_grad: bool = False, grad_fn=None) -> Tensor:
+    @staticmethod
+    def _make(data, requires_grad: bool = False, grad_fn=None) -> Tensor:
         """Fast internal constructor: ``data`` is trusted to be array-like of the right dtype."""
         tensor = object.__new__(Tensor)
         tensor.data = data if type(data) is np.ndarray else np.asarray(data)
