@@ -74,6 +74,15 @@ OP_CASES = {
     "ce-mean": (_cross_entropy("mean", 0.0, False), [(4, 3)], {}),
     "ce-sum-smooth-weight": (_cross_entropy("sum", 0.25, True), [(4, 3)], {}),
     "ce-none-smooth-weight": (_cross_entropy("none", 0.1, True), [(4, 3)], {}),
+    # plain labels (no weight, smoothing or ignored target): the one-hot fast path
+    "ce-labels-mean": (lambda z: CrossEntropy.apply(z, target=np.array([0, 2, 1, 1])),
+                       [(4, 3)], {}),
+    "ce-labels-sum": (lambda z: CrossEntropy.apply(z, target=np.array([2, 0]), reduction="sum"),
+                      [(2, 3)], {}),
+    "ce-labels-spatial-none": (
+        lambda z: CrossEntropy.apply(z, target=np.array([[0, 2], [1, 1]]), reduction="none"),
+        [(2, 3, 2)], {}),
+    "ce-labels-unbatched": (lambda z: CrossEntropy.apply(z, target=np.array(1)), [(3,)], {}),
     "bce-logits": (BinaryCrossEntropyWithLogits.apply, [(3, 4), (3, 4)], {}),
     "bce-logits-pos-weight": (BinaryCrossEntropyWithLogits.apply, [(3, 4), (3, 4), (4,)], {}),
     "bce": (BinaryCrossEntropy.apply, [(3, 4), (3, 4)], {"low": 0.1, "high": 0.9}),

@@ -170,6 +170,20 @@ def test_cross_entropy_matches_the_pytorch_formula(reduction, smoothing, weight)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(6, 5), (2, 5, 3)])
+def test_cross_entropy_with_plain_labels_matches_the_formula(reduction, shape):
+    # no weight, smoothing or ignored label: the loss op's one-hot fast path
+    logits = rng(7).standard_normal(shape) * 2
+    labels = rng(8).integers(0, 5, (shape[0],) + shape[2:])
+    flat = np.moveaxis(logits, 1, -1).reshape(-1, 5)
+    expected = ce_reference(flat, labels.ravel(), reduction=reduction)
+    if reduction == "none":
+        expected = expected.reshape(labels.shape)
+    out = nn.CrossEntropyLoss(reduction=reduction)(logits, labels)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_cross_entropy_on_spatial_logits_matches_the_flattened_formula(reduction):
     logits = rng(1).standard_normal((2, 4, 3, 2))
     labels = rng(2).integers(0, 4, (2, 3, 2))

@@ -194,6 +194,8 @@ class CrossEntropy(Op):
     With per-entry coefficients q[n, c] (weights, label smoothing, ignored targets):
     loss_n = -sum_c q[n, c] log_softmax(z)[n, c];
     d loss_n / d z[n, c] = (sum_k q[n, k]) * softmax(z)[n, c] - q[n, c].
+    Without weights, smoothing or ignored targets q is the one-hot of the labels,
+    which is never built: loss_n = -log_softmax(z)[n, y_n], d/dz = softmax(z) - onehot.
     """
 
     name = "cross_entropy"
@@ -204,9 +206,14 @@ class CrossEntropy(Op):
         axis = 1 if logits.ndim >= 2 else 0
         shifted = logits - logits.max(axis=axis, keepdims=True)
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-        coefficients, normaliser = _coefficients(logits, target, weight, ignore_index,
-                                                 label_smoothing, axis)
-        losses = -(coefficients * log_probs).sum(axis=axis)
+        if weight is None and not label_smoothing and not (target == ignore_index).any():
+            ctx.picked = _label_index(target, axis)
+            losses = -log_probs[ctx.picked]
+            coefficients, normaliser = None, losses.size
+        else:
+            coefficients, normaliser = _coefficients(logits, target, weight, ignore_index,
+                                                     label_smoothing, axis)
+            losses = -(coefficients * log_probs).sum(axis=axis)
         ctx.axis, ctx.reduction, ctx.normaliser = axis, reduction, normaliser
         ctx.save_for_backward(logits, log_probs, coefficients)
         if reduction == "none":
@@ -221,14 +228,27 @@ class CrossEntropy(Op):
     def backward(ctx, grad):
         logits, log_probs, coefficients = ctx.saved_tensors
         axis = ctx.axis
-        probs = logits.softmax(axis=axis) if isinstance(logits, Tensor) else np.exp(log_probs)
-        row_sums = coefficients.sum(axis=axis, keepdims=True)
         if ctx.reduction == "none":
             grad = grad.reshape(np.expand_dims(data_of(grad), axis).shape)
         elif ctx.reduction == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):
                 grad = grad * (1.0 / ctx.normaliser)
+        if coefficients is None and not isinstance(logits, Tensor):
+            probs = np.exp(log_probs)
+            probs[ctx.picked] -= 1  # softmax - onehot, in place
+            return probs * grad
+        if coefficients is None:  # one-hot labels, under create_graph
+            coefficients = np.zeros_like(log_probs)
+            coefficients[ctx.picked] = 1
+        probs = logits.softmax(axis=axis) if isinstance(logits, Tensor) else np.exp(log_probs)
+        row_sums = coefficients.sum(axis=axis, keepdims=True)
         return (probs * row_sums - coefficients) * grad
+
+
+def _label_index(target: np.ndarray, axis: int) -> tuple:
+    """The index that picks, at every position of ``target``, its class along ``axis``."""
+    grids = np.indices(target.shape, sparse=True)
+    return (*grids[:axis], target, *grids[axis:])
 
 
 def _coefficients(logits, target, weight, ignore_index, label_smoothing, axis):
