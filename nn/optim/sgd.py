@@ -63,6 +63,6 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = np.array(grad, copy=True)
             else:
                 buf *= momentum
-                buf += (1 - dampening) * grad
+                buf += grad if dampening == 0 else (1 - dampening) * grad  # no temporary if 0
             grad = grad + momentum * buf if group["nesterov"] else buf
         param -= lr * grad
