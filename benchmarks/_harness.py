@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -227,11 +228,20 @@ def time_training(factory: Callable, params: list, data: dict, args: argparse.Na
     Building the model and testing it are not timed.
     """
     model = factory(params, args.lr, args.momentum)
+    faults = _page_faults()
     start = time.perf_counter()
     loss = model.train_epoch(data["x_train"], data["y_train"], args.batch_size)
     seconds = time.perf_counter() - start
+    steps = -(-len(data["y_train"]) // args.batch_size)
+    faults_per_step = (_page_faults() - faults) / steps
     accuracy = model.accuracy(data["x_test"], data["y_test"])
-    return {"seconds": seconds, "loss": loss, "accuracy": accuracy}
+    return {"seconds": seconds, "loss": loss, "accuracy": accuracy,
+            "page_faults_per_step": faults_per_step}
+
+
+def _page_faults() -> int:
+    """Minor page faults of this process so far: memory the OS had to map in again."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def check_agreement(factories: dict[str, Callable], params: list, data: dict,
