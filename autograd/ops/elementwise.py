@@ -257,14 +257,19 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x, 0)
+        # Against an array of zeros rather than the scalar 0: NumPy 2 vectorises
+        # maximum only for two array operands, and this is about twice as fast.
+        out = np.zeros_like(x)
+        np.maximum(x, out, out=out)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (data_of(out) > 0)
+        out = data_of(out)
+        # a float mask: float * bool goes through a slow casting loop
+        return grad * (out > 0).astype(out.dtype)
 
 
 class Sin(Op):
