@@ -168,11 +168,20 @@ def format_targets(targets: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-def report(benchmark: str, title: str, columns: Sequence[str],
-           rows: Sequence[Sequence[object]], record: dict) -> None:
-    """Print the table, the targets, and one JSON line holding ``record``."""
+def report(benchmark: str, title: str, columns: Sequence[str], rows: Sequence[Sequence[object]],
+           record: dict, quick: bool = False, notes: Sequence[str] = ()) -> None:
+    """Print the table, notes, the targets, and last one JSON line holding ``record``.
+
+    A ``quick`` run's problems are too small to judge the targets: they are
+    reported as not measured.
+    """
     print(f"\n{title}")
     print(format_table(columns, rows))
+    for note in notes:
+        print(note)
+    if quick:
+        record["targets"] = [dict(t, met=None) for t in record.get("targets", [])]
+        print("quick run: the problems are too small to judge the targets")
     if record.get("targets"):
         print(format_targets(record["targets"]))
     print(json.dumps({"benchmark": benchmark, **record}, default=_json_default))

@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> dict:
     title = (f"cnn: one pass over {len(data['y_train'])} images, batch {args.batch_size}, "
              f"median of {args.rounds} ({data['source']})")
     h.report("cnn", title, ["impl", "s/pass", "vs numpy", "vs torch", "train loss", "test acc"],
-             rows, record)
+             rows, record, quick=args.quick)
     return record
 
 

@@ -117,8 +117,8 @@ def main(argv: list[str] | None = None) -> dict:
     title = (f"deep: chains of {', '.join(map(str, sizes))} ops, median of {args.rounds}; "
              f"'growth' is backward time (numpy: total) over the previous size's")
     h.report("deep", title,
-             ["impl", "ops", "forward s", "backward s", "total s", "us/op", "growth"], rows, record)
-    print(f"garbage collector on/off at {largest} ops: {gc_cost:.3g}x")
+             ["impl", "ops", "forward s", "backward s", "total s", "us/op", "growth"], rows, record,
+             quick=args.quick, notes=[f"garbage collector on/off at {largest} ops: {gc_cost:.3g}x"])
     return record
 
 

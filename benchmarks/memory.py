@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     title = (f"memory: peak RSS of the {scope} (one MLP epoch, data set included), "
              f"median of {args.rounds}; 'rise' is above the RSS at the epoch's start")
     h.report("memory", title, ["impl", "peak MiB", "rise MiB", "vs numpy", "vs torch"],
-             rows, record)
+             rows, record, quick=args.quick)
     return record
 
 

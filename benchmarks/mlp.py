@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> dict:
     title = (f"mlp {'-'.join(map(str, SIZES))}: one epoch of {len(data['y_train'])} images, "
              f"batch {args.batch_size}, median of {args.rounds} ({data['source']})")
     h.report("mlp", title, ["impl", "s/epoch", "vs numpy", "vs torch", "train loss", "test acc"],
-             rows, record)
+             rows, record, quick=args.quick)
     return record
 
 

@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> dict:
               "agreement": agreement, "targets": targets}
     title = (f"overhead: chain of {args.ops} ops on shape ({SIZE},), forward + backward, "
              f"median of {args.rounds}")
-    h.report("overhead", title, ["impl", "us/op", "vs numpy", "vs torch"], rows, record)
+    h.report("overhead", title, ["impl", "us/op", "vs numpy", "vs torch"], rows, record,
+             quick=args.quick)
     return record
 
 
