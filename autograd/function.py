@@ -97,8 +97,12 @@ class _ForwardOnlyContext:
         pass
 
 
-def _describe(arrays) -> str:
-    return ", ".join(str(tuple(np.shape(a))) for a in arrays)
+def _explain(name: str, error: Exception, inputs: tuple) -> str:
+    """A NumPy error from inside ``forward``, restated with the op's name and input shapes."""
+    shapes = [tensor.shape for tensor in inputs]
+    if "broadcast" in str(error) and len(shapes) == 2:
+        return f"{name}: shapes {shapes[0]} and {shapes[1]} cannot be broadcast together"
+    return f"{name}: {error} (input shapes {', '.join(map(str, shapes))})"
 
 
 class Op:
@@ -142,8 +146,7 @@ class Op:
         except ShapeError:
             raise
         except (ValueError, IndexError) as error:
-            shapes = _describe([tensor.data for tensor in inputs])
-            raise type(error)(f"{cls.name}: {error} (input shapes {shapes})") from None
+            raise type(error)(_explain(cls.name, error, inputs)) from None
         if not record:
             return Tensor._make(out)
         if type(out) is not np.ndarray:  # NumPy returns scalars for 0-d results

@@ -14,15 +14,6 @@ from autograd.ops._dual import data_of
 from autograd.tensor import Tensor, as_tensor
 
 
-def _check_broadcast(name: str, a: np.ndarray, b: np.ndarray) -> None:
-    try:
-        np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ShapeError(
-            f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together"
-        ) from None
-
-
 class Add(Op):
     """d/da (a + b) = 1, d/db (a + b) = 1"""
 
@@ -30,8 +21,6 @@ class Add(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        if a.shape != b.shape:
-            _check_broadcast("add", a, b)
         return a + b
 
     @staticmethod
@@ -46,8 +35,6 @@ class Sub(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        if a.shape != b.shape:
-            _check_broadcast("sub", a, b)
         return a - b
 
     @staticmethod
@@ -62,8 +49,6 @@ class Mul(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        if a.shape != b.shape:
-            _check_broadcast("mul", a, b)
         ctx.save_for_backward(a, b)
         return a * b
 
@@ -81,8 +66,6 @@ class Div(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        if a.shape != b.shape:
-            _check_broadcast("div", a, b)
         ctx.save_for_backward(a, b)
         return a / b
 
@@ -102,8 +85,6 @@ class Pow(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        if a.shape != b.shape:
-            _check_broadcast("pow", a, b)
         out = a**b
         ctx.save_for_backward(a, b, out)
         return out
@@ -124,8 +105,6 @@ class Maximum(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        if a.shape != b.shape:
-            _check_broadcast("maximum", a, b)
         ctx.save_for_backward(a, b)
         return np.maximum(a, b)
 
@@ -143,8 +122,6 @@ class Minimum(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        if a.shape != b.shape:
-            _check_broadcast("minimum", a, b)
         ctx.save_for_backward(a, b)
         return np.minimum(a, b)
 
@@ -259,9 +236,10 @@ class Sigmoid(Op):
 
     @staticmethod
     def forward(ctx, x):
-        # exp(-|x|) never overflows; pick the form that is exact for each sign.
+        # exp(-|x|) never overflows, and e / (1 + e) is sigmoid(-|x|) to full precision.
         e = np.exp(-np.abs(x))
-        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        small = e / (1 + e)
+        out = np.where(x >= 0, 1 - small, small)
         ctx.save_for_backward(out)
         return out
 
