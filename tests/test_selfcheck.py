@@ -81,6 +81,31 @@ def test_every_case_passes_with_the_default_seed(capsys):
     assert "FAIL" not in output and "NO CASE" not in output
 
 
+def graph_op_names(outputs) -> set:
+    names, stack, seen = set(), [out.grad_fn for out in outputs], set()
+    while stack:
+        node = stack.pop()
+        if node is not None and id(node) not in seen:
+            seen.add(id(node))
+            names.add(node.name)
+            stack.extend(t.grad_fn for t in node.inputs)
+    return names
+
+
+@pytest.mark.parametrize("case", selfcheck.all_cases(), ids=lambda case: case.name)
+def test_each_case_really_records_the_ops_it_claims_to_cover(case):
+    """Coverage is only honest if the claimed ops are in the forward or double-backward graph."""
+    rng = np.random.default_rng(0)
+    recorded = set()
+    for number in range(3):
+        trial = case.make(rng, number)
+        outputs = trial.fn(*trial.inputs)
+        recorded |= graph_op_names(outputs if isinstance(outputs, tuple) else (outputs,))
+        derivatives, inputs = selfcheck.first_derivatives(trial.fn, trial.inputs)
+        recorded |= graph_op_names(derivatives(*inputs))
+    assert set(case.ops) <= recorded
+
+
 def test_a_wrong_first_derivative_fails_its_row_with_the_error_it_measured(scratch_registry):
     op = define_wrong_first_derivative()
     row = selfcheck.run_case(unary_case(op.name, op.apply), seed=0, trials=2)
