@@ -17,19 +17,26 @@ def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor(array, requires_grad=requires_grad)
 
 
+def _filled(name: str, shape: tuple, fill_value, dtype, requires_grad: bool) -> Tensor:
+    if any(not isinstance(n, (int, np.integer)) or n < 0 for n in shape):
+        raise ValueError(f"{name}: dimensions must be non-negative integers, got shape {shape}")
+    return _new(np.full(shape, fill_value, dtype=dtype), requires_grad)
+
+
 def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: ``ag.zeros(2, 3)`` or ``ag.zeros((2, 3))``."""
-    return _new(np.zeros(_shape(shape), dtype=dtype), requires_grad)
+    return _filled("zeros", _shape(shape), 0, dtype, requires_grad)
 
 
 def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _new(np.ones(_shape(shape), dtype=dtype), requires_grad)
+    return _filled("ones", _shape(shape), 1, dtype, requires_grad)
 
 
 def full(shape, fill_value, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value``."""
-    return _new(np.full(shape, fill_value, dtype=dtype), requires_grad)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return _filled("full", shape, fill_value, dtype, requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:

@@ -146,6 +146,8 @@ class Op:
         except ShapeError:
             raise
         except (ValueError, IndexError) as error:
+            if str(error).startswith(f"{cls.name}:"):
+                raise  # already explained by the op's own checks
             raise type(error)(_explain(cls.name, error, inputs)) from None
         if not record:
             return Tensor._make(out)

@@ -24,10 +24,14 @@ def _as_tuple(values) -> tuple:
 
 
 def _outputs(fn: Callable, inputs: tuple) -> tuple:
-    result = _as_tuple(fn(*inputs))
-    if not all(isinstance(out, Tensor) for out in result):
-        raise TypeError("gradcheck: the function must return a Tensor or a tuple of Tensors")
-    return result
+    result = fn(*inputs)
+    result = (result,) if isinstance(result, Tensor) else result
+    if not isinstance(result, (tuple, list)) or not all(isinstance(o, Tensor) for o in result):
+        raise TypeError(
+            "gradcheck: the function must return a Tensor or a tuple of Tensors, "
+            f"got {type(result).__name__}"
+        )
+    return tuple(result)
 
 
 def _differentiable(inputs: tuple) -> list:

@@ -23,7 +23,10 @@ def _to_array(data, dtype=None) -> np.ndarray:
     if isinstance(data, (np.ndarray, np.generic)):
         return np.asarray(data, dtype=dtype)
     if isinstance(data, (numbers.Number, list, tuple)):
-        return np.asarray(data, dtype=dtype or DEFAULT_DTYPE)
+        try:
+            return np.asarray(data, dtype=dtype or DEFAULT_DTYPE)
+        except ValueError as error:
+            raise ValueError(f"Tensor: cannot make a tensor from this data: {error}") from None
     raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__}")
 
 

@@ -1,1 +1,25 @@
 """nn: layers, losses, optimizers and training utilities built on ``autograd``."""
+
+from nn import functional, init, optim, utils
+from nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn.embedding import Embedding
+from nn.linear import MLP, Flatten, Identity, Linear
+from nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
+from nn.module import Module, ModuleList, Parameter, Sequential
+from nn.serialization import load, save
+
+__all__ = [
+    "functional", "init", "Module", "ModuleList", "Parameter", "Sequential", "Linear",
+    "Identity", "Flatten", "MLP", "Embedding", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU",
+    "Softmax", "LogSoftmax", "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss",
+    "BCELoss", "BCEWithLogitsLoss", "save", "load",
+    "optim", "utils",
+]

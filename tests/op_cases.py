@@ -14,6 +14,14 @@ import numpy as np
 
 import autograd as ag
 from autograd.ops.index import IndexAdd
+from autograd.ops.loss import (
+    BinaryCrossEntropy,
+    BinaryCrossEntropyWithLogits,
+    CrossEntropy,
+    Erf,
+    Gelu,
+    Linear,
+)
 
 
 @dataclass
@@ -123,5 +131,19 @@ CASES = [
     Case(("logsumexp",), lambda a: ag.logsumexp(a), [((3, 4),), ((5,),)]),
     Case(("logsumexp",), lambda a: ag.logsumexp(a, axis=(0, 2), keepdims=True), [((2, 3, 4),)],
          id="logsumexp-tuple-keepdims"),
+    Case(("linear",), Linear.apply, [((4, 3), (2, 3), (2,)), ((2, 5, 3), (2, 3), (2,)),
+                                     ((3,), (2, 3), (2,)), ((4, 3), (2, 3))]),
+    Case(("erf",), Erf.apply, UNARY_SHAPES),
+    Case(("gelu",), Gelu.apply, UNARY_SHAPES),
+    Case(("cross_entropy",),
+         lambda z: CrossEntropy.apply(z, target=np.array([0, 2, -100, 1]),
+                                      weight=np.array([0.5, 2.0, 1.5]), label_smoothing=0.1),
+         [((4, 3),)]),
+    Case(("cross_entropy",),
+         lambda z: CrossEntropy.apply(z, target=np.array([[0, 2], [1, 1]]), reduction="none"),
+         [((2, 3, 2),)], id="cross_entropy-spatial-none"),
+    Case(("binary_cross_entropy_with_logits",), BinaryCrossEntropyWithLogits.apply,
+         [((3, 4), (3, 4)), ((3, 4), (3, 4), (4,))]),
+    Case(("binary_cross_entropy", "sigmoid"),
+         lambda x, y: BinaryCrossEntropy.apply(ag.sigmoid(x), y), [((3, 4), (3, 4))]),
 ]
-

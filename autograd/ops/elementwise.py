@@ -362,7 +362,14 @@ def clip(x, a_min=None, a_max=None) -> Tensor:
 
 def _comparison(ufunc):
     def compare(self, other) -> Tensor:
-        return Tensor._make(ufunc(self.data, data_of(other)))
+        other = data_of(other)
+        try:
+            return Tensor._make(ufunc(self.data, other))
+        except ValueError:
+            raise ValueError(
+                f"{ufunc.__name__}: shapes {self.shape} and {np.shape(other)} cannot be "
+                "broadcast together"
+            ) from None
 
     return compare
 

@@ -63,8 +63,11 @@ class LogSumExp(Op):
     def forward(ctx, x, axis=-1, keepdims=False):
         ctx.axes = _normalize_axis(axis, x.ndim, "logsumexp")
         ctx.kept_shape = _kept_shape(x.shape, ctx.axes)
-        shift = _stable_shift(x, ctx.axes)
-        out = np.log(np.exp(x - shift).sum(axis=ctx.axes, keepdims=True)) + shift
+        # Keep the shift and the small log-sum apart: for logits ~1e4 their sum is
+        # already rounded, and exp(x - rounded) would be off by |x| * eps.
+        ctx.shift = _stable_shift(x, ctx.axes)
+        ctx.log_sum = np.log(np.exp(x - ctx.shift).sum(axis=ctx.axes, keepdims=True))
+        out = ctx.log_sum + ctx.shift
         if not keepdims:
             out = out.reshape([n for i, n in enumerate(x.shape) if i not in ctx.axes])
         ctx.save_for_backward(x, out)
@@ -73,8 +76,10 @@ class LogSumExp(Op):
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        kept = ctx.kept_shape
-        return grad.reshape(kept) * _dual.exp(x - out.reshape(kept))
+        grad = grad.reshape(ctx.kept_shape)
+        if isinstance(x, Tensor):  # recorded backward: differentiable in x
+            return grad * _dual.exp(x - out.reshape(ctx.kept_shape))
+        return grad * np.exp((x - ctx.shift) - ctx.log_sum)
 
 
 def softmax(x, axis=-1) -> Tensor:

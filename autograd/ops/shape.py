@@ -167,7 +167,13 @@ class Pad(Op):
 
     @staticmethod
     def forward(ctx, x, pad_width=0, constant_values=0):
-        widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
+        try:
+            widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
+        except ValueError:
+            raise ShapeError(
+                f"pad: pad_width {pad_width} does not match a tensor of {x.ndim} dimensions "
+                f"(shape {x.shape}); give an int, a (before, after) pair or one pair per dimension"
+            ) from None
         if (widths < 0).any():
             raise ShapeError(f"pad: pad widths must be non-negative, got {pad_width}")
         ctx.region = tuple(
@@ -199,6 +205,11 @@ def swapaxes(x, axis1: int, axis2: int) -> Tensor:
     """Interchange two axes, as ``np.swapaxes``."""
     x = as_tensor(x)
     axes = list(range(x.ndim))
+    for axis in (axis1, axis2):
+        if not -x.ndim <= axis < x.ndim:
+            raise np.exceptions.AxisError(
+                f"swapaxes: axis {axis} is out of bounds for a tensor of dimension {x.ndim}"
+            )
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, axes)
 
@@ -223,7 +234,11 @@ def squeeze(x, axis=None) -> Tensor:
 def expand_dims(x, axis) -> Tensor:
     """Insert size-1 dimensions at ``axis``, as ``np.expand_dims``."""
     x = as_tensor(x)
-    return reshape(x, np.expand_dims(np.empty(x.shape, dtype=bool), axis).shape)
+    try:
+        shape = np.expand_dims(np.empty(x.shape, dtype=bool), axis).shape
+    except np.exceptions.AxisError as error:
+        raise np.exceptions.AxisError(f"expand_dims: {error} (shape {x.shape})") from None
+    return reshape(x, shape)
 
 
 def broadcast_to(x, shape) -> Tensor:
@@ -233,8 +248,15 @@ def broadcast_to(x, shape) -> Tensor:
 
 
 def astype(x, dtype) -> Tensor:
-    """Cast to ``dtype`` (a copy); the gradient is cast back."""
-    return Astype.apply(as_tensor(x), dtype=np.dtype(dtype))
+    """Cast to ``dtype`` (a copy); the gradient is cast back.
+
+    A cast to a non-floating dtype is not differentiable (as in PyTorch): the
+    result does not require grad.
+    """
+    x, dtype = as_tensor(x), np.dtype(dtype)
+    if dtype.kind not in "fc":
+        return Tensor._make(x.data.astype(dtype))
+    return Astype.apply(x, dtype=dtype)
 
 
 def concatenate(tensors, axis: int = 0) -> Tensor:
