@@ -8,6 +8,8 @@ fixing the message turns them into an XPASS that asks for the mark's removal.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -331,3 +333,129 @@ def test_integer_cast_does_not_record_a_gradient():
     x = ones(2, requires_grad=True)
     y = x.astype(np.int64)
     assert not y.requires_grad
+
+
+# ------------------------------------------------------------------ bad input never corrupts state
+
+
+def snapshot(model, optimizer=None) -> dict:
+    """Deep copies of every parameter, gradient, buffer and the optimizer's state."""
+    state = {name: np.array(value) for name, value in model.state_dict().items()}
+    state.update({f"{name}.grad": None if p.grad is None else p.grad.data.copy()
+                  for name, p in model.named_parameters()})
+    if optimizer is not None:
+        state["optimizer"] = copy.deepcopy(optimizer.state_dict())
+    return state
+
+
+def assert_unchanged(before: dict, after: dict) -> None:
+    assert before.keys() == after.keys()
+    for key in before:
+        if key == "optimizer":
+            assert before[key]["param_groups"] == after[key]["param_groups"]
+            assert before[key]["state"].keys() == after[key]["state"].keys()
+            for index, values in before[key]["state"].items():
+                for name, value in values.items():
+                    np.testing.assert_array_equal(after[key]["state"][index][name], value)
+        elif before[key] is None:
+            assert after[key] is None, key
+        else:
+            np.testing.assert_array_equal(after[key], before[key], err_msg=key)
+
+
+def trained_model(make_optimizer):
+    """A two-layer model after one optimizer step (so the optimizer has state), fresh grads."""
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    optimizer = make_optimizer(model.parameters())
+    for _ in range(2):
+        optimizer.zero_grad()
+        model(ag.Tensor(rng.standard_normal((5, 3)).astype(np.float32))).sum().backward()
+        optimizer.step()
+    model(ag.Tensor(rng.standard_normal((5, 3)).astype(np.float32))).sum().backward()
+    return model, optimizer
+
+
+OPTIMIZERS = [
+    pytest.param(lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), id="SGD-momentum"),
+    pytest.param(lambda ps: optim.Adam(ps, lr=0.01), id="Adam"),
+    pytest.param(lambda ps: optim.RMSprop(ps, lr=0.01, centered=True), id="RMSprop"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "FINDING: Optimizer.step updates parameters one by one, so a bad gradient on a later "
+    "parameter raises after the earlier ones (and their state) were already updated"))
+@pytest.mark.parametrize("make_optimizer", OPTIMIZERS)
+def test_optimizer_step_that_raises_changes_no_parameter_and_no_state(make_optimizer):
+    model, optimizer = trained_model(make_optimizer)
+    model[2].bias.grad = ag.zeros(5)  # the last parameter's gradient has the wrong shape
+    before = snapshot(model, optimizer)
+    with pytest.raises(ValueError, match=r"gradient of shape \(5,\) does not match"):
+        optimizer.step()
+    assert_unchanged(before, snapshot(model, optimizer))
+
+
+@pytest.mark.parametrize("make_optimizer", OPTIMIZERS)
+def test_optimizer_step_whose_closure_raises_changes_nothing(make_optimizer):
+    model, optimizer = trained_model(make_optimizer)
+    before = snapshot(model, optimizer)
+
+    def closure():
+        raise KeyError("data loader failed")
+
+    with pytest.raises(KeyError):
+        optimizer.step(closure)
+    assert_unchanged(before, snapshot(model, optimizer))
+
+
+def test_failed_optimizer_load_state_dict_changes_nothing():
+    model, optimizer = trained_model(lambda ps: optim.Adam(ps, lr=0.01))
+    saved = optimizer.state_dict()
+    saved["param_groups"][0]["lr"] = 0.5
+    saved["state"][3]["exp_avg"] = np.zeros(7)  # the last parameter has shape (2,)
+    before = snapshot(model, optimizer)
+    with pytest.raises(ValueError, match=r"'exp_avg' of parameter 3 has shape \(7,\)"):
+        optimizer.load_state_dict(saved)
+    assert_unchanged(before, snapshot(model, optimizer))
+
+
+def test_failed_model_load_state_dict_loads_nothing(tmp_path):
+    model, _ = trained_model(lambda ps: optim.SGD(ps, lr=0.1))
+    other = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 3))  # last layer differs
+    nn.save(other.state_dict(), tmp_path / "other.npz")
+    before = snapshot(model)
+    with pytest.raises(RuntimeError, match=r"size mismatch for '2.weight'"):
+        model.load_state_dict(nn.load(tmp_path / "other.npz"))
+    assert_unchanged(before, snapshot(model))
+
+
+def test_forward_that_raises_part_way_changes_no_parameter_or_gradient():
+    model, _ = trained_model(lambda ps: optim.SGD(ps, lr=0.1))
+    broken = nn.Sequential(model[0], model[1], nn.Linear(5, 2))  # 4 features reach it
+    before = snapshot(model)
+    with pytest.raises(ValueError, match=r"expected input with last dimension 5"):
+        broken(ag.ones(2, 3))
+    assert_unchanged(before, snapshot(model))
+
+
+def test_backward_that_raises_part_way_leaves_gradients_unchanged():
+    class FailingBackward(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise ArithmeticError("backward failed")
+
+    x = ones(3, requires_grad=True)
+    y = ones(3, requires_grad=True)
+    (x * y).sum().backward()
+    before = (x.grad.data.copy(), y.grad.data.copy())
+    # leaves receive their gradients only once the whole backward pass has succeeded
+    loss = (FailingBackward.apply(x) * 2.0).sum() + (y * 3.0).sum()
+    with pytest.raises(ArithmeticError):
+        loss.backward()
+    np.testing.assert_array_equal(x.grad.data, before[0])
+    np.testing.assert_array_equal(y.grad.data, before[1])
