@@ -180,3 +180,19 @@ def test_ops_inside_library_functions_point_at_the_users_call():
         with pytest.raises(FloatingPointError, match=r"'sqrt'") as error:
             spread.backward()
     assert f"{THIS_FILE}:{line} in test_ops_inside_library_functions" in str(error.value)
+
+
+def test_ops_inside_nn_layers_point_at_the_line_that_called_the_model():
+    nn = pytest.importorskip("nn")
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    model[0].weight.data[0, 0] = np.inf  # d/dx (x @ W.T) = W: an inf reaches x's gradient
+    x = leaf([[1.0, 2.0]])
+    with ag.detect_anomaly():
+        out = model(x); line = here()  # noqa: E702
+        with pytest.raises(FloatingPointError) as error:
+            out.sum().backward()
+    message = str(error.value)
+    # tanh saturates at the inf, so linear's backward computes 0 * inf for x's gradient
+    assert ("backward of op 'linear' produced NaN in the gradient of input 0 "
+            "(input shapes (1, 2), (3, 2)") in message
+    assert f"{THIS_FILE}:{line} in test_ops_inside_nn_layers" in message

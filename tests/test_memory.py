@@ -1,10 +1,10 @@
 """Memory stays flat under long training, and graphs are freed by reference counting alone.
 
 The 10,000-step loops measure two things: the growth of allocated bytes over
-1,000 traced steps (``tracemalloc`` sees NumPy's buffers too, but slows each
+500 traced steps (``tracemalloc`` sees NumPy's buffers too, but slows each
 step, so it watches only a window), and the growth of live Python
 allocations (``sys.getallocatedblocks``, free to read) over the remaining
-~8,500 steps. A leak of one small array or one node per step fails either.
+~9,000 steps. A leak of one small array or one node per step fails either.
 
 Python keeps up to 2,000 freed tuples of each small size for reuse; a tuple
 malloc'ed while tracing and parked there looks like a leak to tracemalloc
@@ -22,13 +22,14 @@ import numpy as np
 import pytest
 
 import autograd as ag
+import nn
 from autograd.function import Node
 
 STEPS = 10_000
 TRACED_WARMUP_STEPS = 100
-TRACED_STEPS = 1_000
+TRACED_STEPS = 500
 WARMUP_STEPS = 200
-MAX_TRACED_GROWTH = 32 * 1024  # bytes: one leaked 8-float array per step would be ~100 KiB
+MAX_TRACED_GROWTH = 16 * 1024  # bytes: one leaked 8-float array per step would be ~50 KiB
 MAX_BLOCK_GROWTH = 200  # Python allocations: one leaked object per step would be 9,000
 
 
@@ -53,6 +54,45 @@ def mlp_trainer():
         loss = (((ag.tanh(x @ w1 + b1) @ w2 + b2) - y) ** 2).mean()
         loss.backward()
         sgd(params, 0.05)
+        return loss.item()
+
+    return step
+
+
+def nn_mlp_trainer():
+    """The same regression with nn layers, nn.MSELoss and Adam (whose state must not grow)."""
+    rng = np.random.default_rng(0)
+    x = ag.Tensor(rng.standard_normal((16, 4)).astype(np.float32))
+    y = ag.Tensor(rng.standard_normal((16, 1)).astype(np.float32))
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+    loss_fn = nn.MSELoss()
+    optimizer = nn.optim.Adam(model.parameters(), lr=0.01)
+
+    def step() -> float:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
+
+
+def nn_cnn_trainer():
+    """Conv2d(stride 2, padding 1) -> ReLU -> MaxPool2d -> Flatten -> Linear, cross-entropy, SGD."""
+    rng = np.random.default_rng(1)
+    images = ag.Tensor(rng.standard_normal((4, 1, 6, 6)).astype(np.float32))
+    labels = np.array([0, 1, 2, 1])
+    model = nn.Sequential(nn.Conv2d(1, 3, 3, stride=2, padding=1), nn.ReLU(), nn.MaxPool2d(3),
+                          nn.Flatten(), nn.Linear(3, 3))
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+
+    def step() -> float:
+        optimizer.zero_grad()
+        loss = loss_fn(model(images), labels)
+        loss.backward()
+        optimizer.step()
         return loss.item()
 
     return step
@@ -90,7 +130,15 @@ def live_nodes() -> int:
     return sum(1 for obj in gc.get_objects() if isinstance(obj, Node))
 
 
-@pytest.mark.parametrize("make_trainer", [mlp_trainer, cnn_trainer], ids=["mlp", "cnn"])
+TRAINERS = [
+    pytest.param(nn_mlp_trainer, id="nn-mlp-adam"),
+    pytest.param(cnn_trainer, id="raw-cnn-im2col"),
+    pytest.param(nn_cnn_trainer, id="nn-cnn-sgd", marks=pytest.mark.skipif(
+        not hasattr(nn, "Conv2d"), reason="nn.Conv2d is not merged yet")),
+]
+
+
+@pytest.mark.parametrize("make_trainer", TRAINERS)
 def test_long_training_keeps_memory_flat(make_trainer):
     step = make_trainer()
     first_loss = step()
@@ -163,8 +211,9 @@ def test_graph_is_freed_after_backward_without_the_garbage_collector(gc_disabled
     assert x.grad.grad_fn is None
 
 
-def test_training_steps_create_no_reference_cycles(gc_disabled):
-    step = mlp_trainer()
+@pytest.mark.parametrize("make_trainer", [mlp_trainer, nn_mlp_trainer])
+def test_training_steps_create_no_reference_cycles(gc_disabled, make_trainer):
+    step = make_trainer()
     for _ in range(5):
         step()
     x = ag.Tensor(np.ones((2, 3)), requires_grad=True)
