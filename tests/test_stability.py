@@ -1,4 +1,5 @@
-"""Numerical stability: huge inputs (|x| up to 1e4) give finite, correct values and gradients.
+"""Numerical stability: huge inputs (|x| up to 1e4) give finite, correct values and gradients
+(the softmax family, sigmoid, tanh, and the nn losses and activations built on them).
 
 Naive formulas overflow here (``exp(1e4)`` is inf even in float64), so each
 reference below is written out in float64 in its stable form: the shift by
@@ -7,6 +8,8 @@ overflow/invalid warning inside the library is an error.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -160,3 +163,90 @@ def test_rows_of_all_huge_equal_logits_are_uniform(function):
     assert np.all(np.isfinite(x.grad.data))
     expected = {ag.softmax: 0.25, ag.log_softmax: np.log(0.25), ag.logsumexp: 1e4 + np.log(4)}
     np.testing.assert_allclose(function(x).data, expected[function], rtol=1e-6)
+
+
+# ------------------------------------------------------------------ nn losses and activations
+
+nn = pytest.importorskip("nn")
+F = nn.functional
+BINARY_TARGETS = np.array([1.0, 0.3, 0.0, 1.0, 0.5, 0.0, 0.25, 1.0, 0.0])
+
+
+def ref_softplus(x):
+    """log(1 + exp(x)), stable: max(x, 0) + log1p(exp(-|x|))."""
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_of_huge_logits(dtype, smoothing):
+    labels = np.array([2, 3, 0, 1])  # row 0: the true class has logit -1e4, the winner 1e4
+    x = ag.Tensor(LOGITS.astype(dtype), requires_grad=True)
+    loss = F.cross_entropy(x, labels, label_smoothing=smoothing)
+    loss.backward()
+    reference = reference_input(dtype, LOGITS)
+    log_p = ref_log_softmax(reference)
+    classes = LOGITS.shape[1]
+    target = (1 - smoothing) * np.eye(classes)[labels] + smoothing / classes
+    # loss = mean_n sum_c -target * log p; d/dx = (softmax(x) - target) / N
+    expected = -(target * log_p).sum(axis=1).mean()
+    check(loss, x.grad, expected, (ref_softmax(reference) - target) / len(labels), dtype)
+    assert loss.item() > 2e3
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cross_entropy_with_probability_targets_of_huge_logits(dtype):
+    rng = np.random.default_rng(0)
+    target = rng.dirichlet(np.ones(4), 4)
+    x = ag.Tensor(LOGITS.astype(dtype), requires_grad=True)
+    loss = F.cross_entropy(x, ag.Tensor(target.astype(dtype)), reduction="sum")
+    loss.backward()
+    reference = reference_input(dtype, LOGITS)
+    target = target.astype(dtype).astype(np.float64)
+    # sum_n sum_c -t log p; d/dx = softmax(x) * sum_c t - t
+    expected_grad = ref_softmax(reference) * target.sum(axis=1, keepdims=True) - target
+    check(loss, x.grad, -(target * ref_log_softmax(reference)).sum(), expected_grad, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("pos_weight", [None, 3.0])
+def test_bce_with_logits_of_huge_logits(dtype, pos_weight):
+    x = ag.Tensor(HUGE.astype(dtype), requires_grad=True)
+    y = ag.Tensor(BINARY_TARGETS.astype(dtype))
+    weight = None if pos_weight is None else ag.Tensor(np.full(HUGE.size, pos_weight, dtype))
+    loss = F.binary_cross_entropy_with_logits(x, y, reduction="none", pos_weight=weight)
+    loss.sum().backward()
+    r, t, p = reference_input(dtype, HUGE), BINARY_TARGETS, pos_weight or 1.0
+    # l = (1 - t) x + (1 + (p - 1) t) softplus(-x); d/dx = (1 + (p - 1) t) sigmoid(x) - p t
+    expected = (1 - t) * r + (1 + (p - 1) * t) * ref_softplus(-r)
+    check(loss, x.grad, expected, (1 + (p - 1) * t) * ref_sigmoid(r) - p * t, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bce_on_saturated_probabilities_is_clamped_and_finite(dtype):
+    probabilities = ag.Tensor(np.array([0.0, 1.0, 0.0, 1.0], dtype=dtype), requires_grad=True)
+    target = ag.Tensor(np.array([1.0, 0.0, 0.0, 1.0], dtype=dtype))
+    loss = F.binary_cross_entropy(probabilities, target, reduction="none")
+    loss.sum().backward()
+    # PyTorch clamps log at -100, and the gradient (x - y) / max(x (1 - x), eps) with its
+    # eps = 1e-12 stored as a float32 constant (so 1 / eps is 1.000000004e12 in float64 too)
+    eps = float(np.float32(1e-12))
+    check(loss, probabilities.grad, [100.0, 100.0, 0.0, 0.0], [-1 / eps, 1 / eps, 0.0, 0.0],
+          dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_of_huge_inputs(dtype, approximate):
+    weights = np.linspace(-1.0, 1.0, HUGE.size)
+    out, grad = forward_and_gradient(lambda x: F.gelu(x, approximate=approximate), HUGE,
+                                     weights, dtype)
+    x = reference_input(dtype, HUGE)
+    if approximate == "none":  # x Phi(x); d/dx = Phi(x) + x phi(x)
+        cdf = 0.5 * np.array([math.erfc(-v / math.sqrt(2)) for v in x])
+        pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    else:  # x s(u) with s = sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3), as 0.5 (1 + tanh u)
+        u = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+        cdf = ref_sigmoid(2 * u)
+        pdf = 2 * cdf * (1 - cdf) * math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
+    check(out, grad, x * cdf, weights * (cdf + x * pdf), dtype)
