@@ -53,6 +53,7 @@ class Row:
 
     @property
     def passed(self) -> bool:
+        """True when every trial passed and the row is not a registered op without a case."""
         return not self.failures and not self.missing
 
 
