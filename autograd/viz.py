@@ -16,6 +16,8 @@ from collections import deque
 import graphviz
 import numpy as np
 
+from autograd.function import is_released
+
 SMALL_TENSOR = 8  # tensors with at most this many elements may show all their values
 RANKDIRS = ("LR", "RL", "TB", "BT")
 INSTALL_HINT = (
@@ -252,15 +254,16 @@ def _tensor_label(tensor, kind: str, name: str | None, show_data: bool, extra: l
         if kind == "root" and data.size == 1:
             lines.append(_small(f"= {_values(data)}"))  # the loss value is what one looks for
         elif show_data:
-            lines.append(_small(_values(data)))
+            lines.append(_small("values freed by backward()" if is_released(tensor)
+                                else _values(data)))
     return "<" + "<br/>".join(lines + extra) + ">"
 
 
 def _tensor_tooltip(tensor, kind: str, name: str | None, grad: np.ndarray | None) -> str:
     """Hover text in SVG output: the details that would clutter the label."""
     name = (name or "tensor").replace("\\", "/")  # a backslash would start a DOT escape
-    lines = [f"{name}: {KINDS[kind][0]}", f"shape {_describe(tensor)}",
-             f"values: {_summary(tensor.data, spread=True)}"]
+    values = "freed by backward()" if is_released(tensor) else _summary(tensor.data, spread=True)
+    lines = [f"{name}: {KINDS[kind][0]}", f"shape {_describe(tensor)}", f"values: {values}"]
     if grad is not None:
         lines.append(f"|grad| {_num(_norm(grad))}; grad {_summary(grad, spread=True)}")
     return "\\n".join(lines)  # DOT's escaped newline keeps one node per source line

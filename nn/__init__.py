@@ -2,6 +2,8 @@
 
 from nn import functional, init, optim, utils
 from nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn.conv import Conv2d
+from nn.dropout import Dropout
 from nn.embedding import Embedding
 from nn.linear import MLP, Flatten, Identity, Linear
 from nn.losses import (
@@ -14,6 +16,8 @@ from nn.losses import (
     NLLLoss,
 )
 from nn.module import Module, ModuleList, Parameter, Sequential
+from nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from nn.pooling import AvgPool2d, MaxPool2d
 from nn.serialization import load, save
 
 __all__ = [
@@ -22,4 +26,5 @@ __all__ = [
     "Softmax", "LogSoftmax", "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss",
     "BCELoss", "BCEWithLogitsLoss", "save", "load",
     "optim", "utils",
+    "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout",
 ]
