@@ -45,7 +45,7 @@ class Node:
     # Slots for what every node holds (one node per recorded op, so it pays to
     # keep them cheap); op parameters (``ctx.axis = ...``) go to ``__dict__``.
     __slots__ = ("fn", "inputs", "needs_input_grad", "saved", "output", "sequence", "retained",
-                 "__dict__")
+                 "__dict__", "__weakref__")
     trace = None  # set under detect_anomaly(): the user's source line of the forward
 
     def __init__(self, fn, inputs: tuple, needs_input_grad: tuple) -> None:
