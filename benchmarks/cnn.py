@@ -255,15 +255,16 @@ def main(argv: list[str] | None = None) -> dict:
     summary = h.medians(h.alternate(runners, args.rounds, args.warmup))
     seconds = {name: m["seconds"] for name, m in summary.items()}
     rows = [[name, m["seconds"], h.ratio(m["seconds"], seconds.get("numpy")),
-             h.ratio(m["seconds"], seconds.get("torch")), m["loss"], m["accuracy"]]
+             h.ratio(m["seconds"], seconds.get("torch")), m["loss"], m["accuracy"],
+             m["page_faults_per_step"]]
             for name, m in summary.items()]
     targets = [h.target("cnn ours/torch", h.ratio(seconds.get("ours"), seconds.get("torch")), 1.5)]
     record = {"unit": "s/pass", "n_train": len(data["y_train"]), "data": data["source"],
               "medians": summary, "agreement": agreement, "targets": targets}
     title = (f"cnn: one pass over {len(data['y_train'])} images, batch {args.batch_size}, "
              f"median of {args.rounds} ({data['source']})")
-    h.report("cnn", title, ["impl", "s/pass", "vs numpy", "vs torch", "train loss", "test acc"],
-             rows, record, quick=args.quick)
+    columns = ["impl", "s/pass", "vs numpy", "vs torch", "train loss", "test acc", "faults/step"]
+    h.report("cnn", title, columns, rows, record, quick=args.quick)
     return record
 
 

@@ -191,7 +191,8 @@ def main(argv: list[str] | None = None) -> dict:
     summary = h.medians(h.alternate(runners, args.rounds, args.warmup))
     seconds = {name: m["seconds"] for name, m in summary.items()}
     rows = [[name, m["seconds"], h.ratio(m["seconds"], seconds.get("numpy")),
-             h.ratio(m["seconds"], seconds.get("torch")), m["loss"], m["accuracy"]]
+             h.ratio(m["seconds"], seconds.get("torch")), m["loss"], m["accuracy"],
+             m["page_faults_per_step"]]
             for name, m in summary.items()]
     targets = [
         h.target("mlp ours/numpy", h.ratio(seconds.get("ours"), seconds.get("numpy")), 1.10),
@@ -201,8 +202,8 @@ def main(argv: list[str] | None = None) -> dict:
               "medians": summary, "agreement": agreement, "targets": targets}
     title = (f"mlp {'-'.join(map(str, SIZES))}: one epoch of {len(data['y_train'])} images, "
              f"batch {args.batch_size}, median of {args.rounds} ({data['source']})")
-    h.report("mlp", title, ["impl", "s/epoch", "vs numpy", "vs torch", "train loss", "test acc"],
-             rows, record, quick=args.quick)
+    columns = ["impl", "s/epoch", "vs numpy", "vs torch", "train loss", "test acc", "faults/step"]
+    h.report("mlp", title, columns, rows, record, quick=args.quick)
     return record
 
 
