@@ -1,8 +1,26 @@
 """nn: layers, losses, optimizers and training utilities built on ``autograd``."""
 
-from . import data as data
-from . import datasets as datasets
-from . import metrics as metrics
-from .training import evaluate as evaluate
-from .training import fit as fit
-from .training import predict as predict
+from nn import data, datasets, functional, init, metrics
+from nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn.embedding import Embedding
+from nn.linear import MLP, Flatten, Identity, Linear
+from nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
+from nn.module import Module, ModuleList, Parameter, Sequential
+from nn.serialization import load, save
+from nn.training import evaluate, fit, predict
+
+__all__ = [
+    "functional", "init", "Module", "ModuleList", "Parameter", "Sequential", "Linear",
+    "Identity", "Flatten", "MLP", "Embedding", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU",
+    "Softmax", "LogSoftmax", "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss",
+    "BCELoss", "BCEWithLogitsLoss", "save", "load",
+    "data", "datasets", "metrics", "fit", "evaluate", "predict",
+]

@@ -1,0 +1,75 @@
+"""Tensor factories (float32 by default, as the rest of the library)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd.tensor import DEFAULT_DTYPE, Tensor
+
+
+def _shape(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def _filled(name: str, shape: tuple, fill_value, dtype, requires_grad: bool) -> Tensor:
+    if any(not isinstance(n, (int, np.integer)) or n < 0 for n in shape):
+        raise ValueError(f"{name}: dimensions must be non-negative integers, got shape {shape}")
+    return _new(np.full(shape, fill_value, dtype=dtype), requires_grad)
+
+
+def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: ``ag.zeros(2, 3)`` or ``ag.zeros((2, 3))``."""
+    return _filled("zeros", _shape(shape), 0, dtype, requires_grad)
+
+
+def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return _filled("ones", _shape(shape), 1, dtype, requires_grad)
+
+
+def full(shape, fill_value, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value``."""
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return _filled("full", shape, fill_value, dtype, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
+    """An ``(n, m)`` identity matrix."""
+    return _new(np.eye(n, m, dtype=dtype), requires_grad)
+
+
+def arange(start, stop=None, step=1, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in ``[start, stop)``, as ``np.arange``."""
+    values = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    return _new(values.astype(dtype), requires_grad)
+
+
+def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in ``[0, 1)`` from NumPy's global random state."""
+    return _new(np.random.rand(*_shape(shape)).astype(dtype), requires_grad)
+
+
+def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from NumPy's global random state."""
+    return _new(np.random.randn(*_shape(shape)).astype(dtype), requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and dtype, unless given) of ``t``."""
+    return _new(np.zeros_like(np.asarray(t), dtype=dtype), requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and dtype, unless given) of ``t``."""
+    return _new(np.ones_like(np.asarray(t), dtype=dtype), requires_grad)
+
+
+def manual_seed(seed: int) -> None:
+    """Seed NumPy's global random state, which ``rand``, ``randn`` and ``nn.init`` use."""
+    np.random.seed(seed)

@@ -1,0 +1,77 @@
+"""Grad mode: whether operations are recorded for backward.
+
+The flag is thread-local, as in PyTorch: ``no_grad()`` in one thread does not
+switch off recording in another.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+
+class _GradState(threading.local):
+    enabled = True
+    create_graph = False  # True while a backward pass is being recorded
+
+
+_state = _GradState()
+
+
+def is_grad_enabled() -> bool:
+    """Return True if operations are currently recorded for backward."""
+    return _state.enabled
+
+
+class _GradModeContext:
+    """Sets grad mode on ``__enter__`` and restores it on ``__exit__``; also a decorator."""
+
+    _mode = True
+
+    def __enter__(self) -> None:
+        self._previous = _state.enabled
+        _state.enabled = self._mode
+
+    def __exit__(self, *exc_info) -> None:
+        _state.enabled = self._previous
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """Context manager / decorator that disables graph recording.
+
+    >>> with ag.no_grad():
+    ...     y = x * 2          # y.requires_grad is False
+    """
+
+    _mode = False
+
+
+class enable_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """Context manager / decorator that enables graph recording (e.g. inside ``no_grad``)."""
+
+    _mode = True
+
+
+class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """Set grad mode to ``mode`` for the duration of a ``with`` block."""
+
+    def __init__(self, mode: bool) -> None:
+        self._mode = bool(mode)
+
+    def __call__(self, func):
+        mode = self._mode
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+
+        return wrapper

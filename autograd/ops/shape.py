@@ -1,0 +1,299 @@
+"""Shape ops: views and rearrangements whose gradients route values back unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd.function import Op, ShapeError
+from autograd.ops import _dual
+from autograd.ops._dual import data_of
+from autograd.tensor import Tensor, as_tensor
+
+
+class Reshape(Op):
+    """d/dx reshape(x) = reshape(grad, x.shape)"""
+
+    name = "reshape"
+
+    @staticmethod
+    def forward(ctx, x, shape=()):
+        ctx.in_shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ShapeError(
+                f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
+                f"into shape {tuple(shape)}"
+            ) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape)
+
+
+class Transpose(Op):
+    """d/dx transpose(x, axes) = transpose(grad, argsort(axes))"""
+
+    name = "transpose"
+
+    @staticmethod
+    def forward(ctx, x, axes=None):
+        if axes is None:
+            axes = tuple(range(x.ndim))[::-1]
+        if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+            raise ShapeError(f"transpose: axes {tuple(axes)} do not match shape {x.shape}")
+        ctx.inverse = tuple(np.argsort([a % x.ndim for a in axes]))
+        return x.transpose(axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.transpose(ctx.inverse)
+
+
+class BroadcastTo(Op):
+    """d/dx broadcast_to(x) = grad summed over the broadcast dimensions"""
+
+    name = "broadcast_to"
+
+    @staticmethod
+    def forward(ctx, x, shape=()):
+        try:
+            return np.broadcast_to(x, shape)
+        except ValueError:
+            raise ShapeError(
+                f"broadcast_to: cannot broadcast shape {x.shape} to {tuple(shape)}"
+            ) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad  # the engine sums it back to the input's shape
+
+
+class Astype(Op):
+    """d/dx astype(x) = grad cast back to x's dtype"""
+
+    name = "astype"
+
+    @staticmethod
+    def forward(ctx, x, dtype=None):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad  # the engine casts it back to the input's dtype
+
+
+class Concatenate(Op):
+    """d/dx_i concatenate(xs) = the slice of grad that x_i filled"""
+
+    name = "concatenate"
+
+    @staticmethod
+    def forward(ctx, *arrays, axis=0):
+        if not arrays:
+            raise ShapeError("concatenate: need at least one tensor")
+        shapes = [a.shape for a in arrays]
+        try:
+            out = np.concatenate(arrays, axis=axis)
+        except ValueError as error:
+            raise ShapeError(f"concatenate: cannot join shapes {shapes} along axis {axis}: "
+                             f"{error}") from None
+        ctx.axis = axis % out.ndim
+        ctx.bounds = np.cumsum([0] + [a.shape[ctx.axis] for a in arrays])
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        lead = (slice(None),) * ctx.axis
+        return tuple(
+            grad[lead + (slice(start, stop),)]
+            for start, stop in zip(ctx.bounds[:-1], ctx.bounds[1:])
+        )
+
+
+class Stack(Op):
+    """d/dx_i stack(xs) = grad[..., i, ...] (index i along the new axis)"""
+
+    name = "stack"
+
+    @staticmethod
+    def forward(ctx, *arrays, axis=0):
+        if not arrays:
+            raise ShapeError("stack: need at least one tensor")
+        shapes = {a.shape for a in arrays}
+        if len(shapes) != 1:
+            raise ShapeError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+        out = np.stack(arrays, axis=axis)
+        ctx.axis = axis % out.ndim
+        ctx.count = len(arrays)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        lead = (slice(None),) * ctx.axis
+        return tuple(grad[lead + (i,)] for i in range(ctx.count))
+
+
+class Where(Op):
+    """d/da where(c, a, b) = [c], d/db where(c, a, b) = [not c]"""
+
+    name = "where"
+
+    @staticmethod
+    def forward(ctx, a, b, condition=None):
+        try:
+            np.broadcast_shapes(condition.shape, a.shape, b.shape)
+        except ValueError:
+            raise ShapeError(
+                f"where: condition {condition.shape}, x {a.shape} and y {b.shape} cannot be "
+                "broadcast together"
+            ) from None
+        ctx.condition = condition
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        zero = np.zeros((), dtype=data_of(grad).dtype)
+        grad_a = _dual.where(ctx.condition, grad, zero) if need_a else None
+        grad_b = _dual.where(ctx.condition, zero, grad) if need_b else None
+        return grad_a, grad_b
+
+
+class Pad(Op):
+    """d/dx pad(x) = grad with the padding sliced off"""
+
+    name = "pad"
+
+    @staticmethod
+    def forward(ctx, x, pad_width=0, constant_values=0):
+        try:
+            widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
+        except ValueError:
+            raise ShapeError(
+                f"pad: pad_width {pad_width} does not match a tensor of {x.ndim} dimensions "
+                f"(shape {x.shape}); give an int, a (before, after) pair or one pair per dimension"
+            ) from None
+        if (widths < 0).any():
+            raise ShapeError(f"pad: pad widths must be non-negative, got {pad_width}")
+        ctx.region = tuple(
+            slice(before, before + size) for (before, _), size in zip(widths, x.shape)
+        )
+        return np.pad(x, widths, mode="constant", constant_values=constant_values)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.region]
+
+
+# ------------------------------------------------------------------ public functions
+
+
+def reshape(x, *shape) -> Tensor:
+    """Same data, new shape (one dimension may be -1), as ``np.reshape``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return Reshape.apply(as_tensor(x), shape=shape)
+
+
+def transpose(x, axes=None) -> Tensor:
+    """Permute dimensions (reverse them when ``axes`` is None), as ``np.transpose``."""
+    return Transpose.apply(as_tensor(x), axes=None if axes is None else tuple(axes))
+
+
+def swapaxes(x, axis1: int, axis2: int) -> Tensor:
+    """Interchange two axes, as ``np.swapaxes``."""
+    x = as_tensor(x)
+    axes = list(range(x.ndim))
+    for axis in (axis1, axis2):
+        if not -x.ndim <= axis < x.ndim:
+            raise np.exceptions.AxisError(
+                f"swapaxes: axis {axis} is out of bounds for a tensor of dimension {x.ndim}"
+            )
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(x, axes)
+
+
+def flatten(x) -> Tensor:
+    """A 1-D copy of the data, as ``ndarray.flatten``."""
+    return reshape(x, (-1,))
+
+
+def squeeze(x, axis=None) -> Tensor:
+    """Remove size-1 dimensions (all, or those in ``axis``), as ``np.squeeze``."""
+    x = as_tensor(x)
+    try:
+        shape = np.squeeze(np.empty(x.shape, dtype=bool), axis=axis).shape
+    except ValueError:
+        raise ShapeError(
+            f"squeeze: cannot select axis {axis} of shape {x.shape}: it is not of size 1"
+        ) from None
+    return reshape(x, shape)
+
+
+def expand_dims(x, axis) -> Tensor:
+    """Insert size-1 dimensions at ``axis``, as ``np.expand_dims``."""
+    x = as_tensor(x)
+    try:
+        shape = np.expand_dims(np.empty(x.shape, dtype=bool), axis).shape
+    except np.exceptions.AxisError as error:
+        raise np.exceptions.AxisError(f"expand_dims: {error} (shape {x.shape})") from None
+    return reshape(x, shape)
+
+
+def broadcast_to(x, shape) -> Tensor:
+    """Broadcast to ``shape``, as ``np.broadcast_to``."""
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return BroadcastTo.apply(as_tensor(x), shape=shape)
+
+
+def astype(x, dtype) -> Tensor:
+    """Cast to ``dtype`` (a copy); the gradient is cast back.
+
+    A cast to a non-floating dtype is not differentiable (as in PyTorch): the
+    result does not require grad.
+    """
+    x, dtype = as_tensor(x), np.dtype(dtype)
+    if dtype.kind not in "fc":
+        return Tensor._make(x.data.astype(dtype))
+    return Astype.apply(x, dtype=dtype)
+
+
+def concatenate(tensors, axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis, as ``np.concatenate``."""
+    tensors = [as_tensor(t) for t in tensors]
+    return Concatenate.apply(*tensors, axis=axis)
+
+
+def stack(tensors, axis: int = 0) -> Tensor:
+    """Join same-shape tensors along a new axis, as ``np.stack``."""
+    tensors = [as_tensor(t) for t in tensors]
+    return Stack.apply(*tensors, axis=axis)
+
+
+def where(condition, x, y) -> Tensor:
+    """``x`` where ``condition`` else ``y`` (broadcasting); ``condition`` gets no gradient."""
+    if isinstance(x, Tensor):
+        y = as_tensor(y, like=x)
+    else:
+        y = as_tensor(y)
+        x = as_tensor(x, like=y)
+    return Where.apply(x, y, condition=np.asarray(data_of(condition), dtype=bool))
+
+
+def pad(x, pad_width, constant_values=0) -> Tensor:
+    """Pad with a constant, as ``np.pad(x, pad_width, mode="constant")``."""
+    return Pad.apply(as_tensor(x), pad_width=pad_width, constant_values=constant_values)
+
+
+def _transpose_method(self, *axes) -> Tensor:
+    """``t.transpose()``, ``t.transpose((1, 0))`` or ``t.transpose(1, 0)``, as NumPy."""
+    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        axes = axes[0]
+    return transpose(self, axes or None)
+
+
+for _function in (reshape, swapaxes, flatten, squeeze, expand_dims, broadcast_to, astype):
+    setattr(Tensor, _function.__name__, _function)
+Tensor.transpose = _transpose_method
+Tensor.T = property(lambda self: transpose(self), doc="The tensor with its axes reversed.")

@@ -1,0 +1,189 @@
+"""nn.save / nn.load: exact round trips of nested state, no pickle, clear refusals."""
+
+import io
+import math
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+
+
+def assert_same(a, b):
+    """Equal values *and* equal types/dtypes, recursively."""
+    assert type(a) is type(b), (a, b)
+    if isinstance(a, np.ndarray) or isinstance(a, np.generic):
+        assert a.dtype == b.dtype and np.shape(a) == np.shape(b)
+        np.testing.assert_array_equal(a, b)
+    elif isinstance(a, ag.Tensor):
+        assert a.requires_grad == b.requires_grad
+        assert_same(a.data, b.data)
+    elif isinstance(a, dict):
+        assert list(a) == list(b)
+        for key in a:
+            assert_same(a[key], b[key])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same(x, y)
+    elif isinstance(a, float) and math.isnan(a):
+        assert math.isnan(b)
+    else:
+        assert a == b
+
+
+def round_trip(value, tmp_path, **options):
+    path = tmp_path / "state.npz"
+    nn.save(value, path, **options)
+    return nn.load(path)
+
+
+class Tiny(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+        self.register_buffer("steps", np.array(7, dtype=np.int64))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def test_model_state_round_trips_exactly_and_reloads_the_same_model(tmp_path):
+    model = Tiny()
+    state = model.state_dict()
+    loaded = round_trip(state, tmp_path)
+    assert_same(state, loaded)
+    other = Tiny()
+    other.load_state_dict(loaded)
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_array_equal(other(x).data, model(x).data)
+
+
+def test_optimizer_like_nested_state_round_trips_with_all_types(tmp_path):
+    state = {
+        "state": {0: {"step": 3, "exp_avg": np.arange(4.0), "max": np.float32(1.5)},
+                  1: {"step": 3, "momentum_buffer": None, "flag": True}},
+        "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "params": [0, 1], "eps": 1e-8,
+                          "weight_decay": 0, "amsgrad": False, "name": "group one"}],
+        "tensor": ag.Tensor(np.ones(2), requires_grad=True),
+        "odd": {(1, "a"): -2**70, None: [], 2.5: float("nan"), False: (float("inf"),)},
+        "count": np.int64(12),
+    }
+    assert_same(state, round_trip(state, tmp_path))
+
+
+@pytest.mark.parametrize("array", [
+    np.arange(6, dtype=np.float16).reshape(2, 3), np.array(3.25, dtype=np.float64),
+    np.zeros((0, 4), dtype=np.float32), np.array([-1, 2], dtype=np.int8),
+    np.array([1, 2**40], dtype=np.uint64), np.array([True, False]),
+    np.array([1 + 2j]), np.array(["fc", "weight"]), np.asfortranarray(np.ones((2, 3))),
+])
+def test_arrays_of_every_plain_dtype_round_trip(array, tmp_path):
+    assert_same({"x": array}, round_trip({"x": array}, tmp_path))
+
+
+def test_top_level_values_and_ordered_dicts_keep_their_type(tmp_path):
+    for value in ([1, 2.0, "x"], (None,), OrderedDict(b=1, a=2), np.ones(3), 5):
+        assert_same(value, round_trip(value, tmp_path))
+
+
+def test_compressed_files_round_trip(tmp_path):
+    state = Tiny().state_dict()
+    assert_same(state, round_trip(state, tmp_path, compress=True))
+
+
+def test_colliding_names_are_kept_apart(tmp_path):
+    state = {"a": {"b": np.zeros(1)}, "a.b": np.ones(1)}
+    assert_same(state, round_trip(state, tmp_path))
+
+
+def test_the_path_is_used_as_given_and_numpy_can_read_the_arrays(tmp_path):
+    path = tmp_path / "weights.bin"
+    state = Tiny().state_dict()
+    nn.save(state, path)
+    assert path.exists() and not (tmp_path / "weights.bin.npz").exists()
+    with np.load(path, allow_pickle=False) as archive:
+        np.testing.assert_array_equal(archive["body.0.weight"], state["body.0.weight"])
+
+
+def test_file_objects_work(tmp_path):
+    buffer = io.BytesIO()
+    nn.save({"w": np.ones(2)}, buffer)
+    buffer.seek(0)
+    assert_same({"w": np.ones(2)}, nn.load(buffer))
+
+
+def test_a_plain_npz_loads_as_a_dict_of_arrays(tmp_path):
+    path = tmp_path / "plain.npz"
+    np.savez(path, w=np.arange(3), b=np.ones(2))
+    assert_same({"w": np.arange(3), "b": np.ones(2)}, nn.load(path))
+
+
+def _mark(path):
+    with open(path, "w") as handle:
+        handle.write("pickle ran")
+
+
+class Payload:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return _mark, (self.path,)
+
+
+def test_a_pickled_object_in_an_npz_is_refused_without_running(tmp_path):
+    marker = tmp_path / "marker"
+    path = tmp_path / "evil.npz"
+    payload = np.empty(1, dtype=object)
+    payload[0] = Payload(str(marker))
+    np.savez(path, weight=payload)
+    with pytest.raises(ValueError, match="refusing array 'weight'.*arbitrary code"):
+        nn.load(path)
+    assert not marker.exists()
+
+
+def test_a_raw_pickle_file_is_refused_without_running(tmp_path):
+    import pickle
+
+    marker = tmp_path / "marker"
+    path = tmp_path / "evil.npz"
+    path.write_bytes(pickle.dumps({"weight": Payload(str(marker))}))
+    with pytest.raises(ValueError, match="nn.load: cannot read .*pickled data is refused"):
+        nn.load(path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("value, message", [
+    ({"a": {1, 2}}, r"nn.save: cannot store a set at 'a'"),
+    ({"w": np.array([object()])}, r"nn.save: the array at 'w' has dtype object"),
+    ([{"f": lambda: 0}], r"nn.save: cannot store a function at '0.f'"),
+])
+def test_unsupported_values_are_refused_when_saving(value, message, tmp_path):
+    with pytest.raises(TypeError, match=message):
+        nn.save(value, tmp_path / "x.npz")
+
+
+def test_saving_a_module_points_to_state_dict(tmp_path):
+    with pytest.raises(TypeError, match=r"nn.save\(model.state_dict\(\), path\)"):
+        nn.save(Tiny(), tmp_path / "x.npz")
+
+
+def test_a_file_for_another_model_fails_naming_the_key_and_shapes(tmp_path):
+    path = tmp_path / "other.npz"
+    nn.save(nn.Sequential(nn.Linear(3, 5)).state_dict(), path)
+    model = nn.Sequential(nn.Linear(3, 4))
+    with pytest.raises(RuntimeError, match=r"size mismatch for '0.weight': copying a value of "
+                                           r"shape \(5, 3\), the shape in the current model is "
+                                           r"\(4, 3\)"):
+        model.load_state_dict(nn.load(path))
+
+
+def test_a_damaged_structure_record_is_reported(tmp_path):
+    path = tmp_path / "broken.npz"
+    header = b'{"format": "autograd-nn-npz", "version": 1, "root": {"t": "array", "key": "gone"}}'
+    np.savez(path, __structure__=np.frombuffer(header, dtype=np.uint8))
+    with pytest.raises(ValueError, match="refers to a missing array 'gone'"):
+        nn.load(path)
