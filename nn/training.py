@@ -37,16 +37,16 @@ class _Running:
     """Sample-weighted running mean of the loss and count of correct predictions."""
 
     def __init__(self) -> None:
-        self.samples = 0
         self.loss_sum = 0.0
+        self.losses = 0  # samples for which a loss was given
         self.correct = 0
         self.scored = 0  # samples for which accuracy was computable
 
     def add(self, loss: float | None, output: Tensor, target: Tensor) -> None:
         count = output.shape[0]
-        self.samples += count
         if loss is not None:
             self.loss_sum += loss * count
+            self.losses += count
         correct = _correct(output, target)
         if correct is not None:
             self.correct += correct
@@ -54,7 +54,7 @@ class _Running:
 
     @property
     def loss(self) -> float | None:
-        return self.loss_sum / self.samples if self.samples else None
+        return self.loss_sum / self.losses if self.losses else None
 
     @property
     def accuracy(self) -> float | None:

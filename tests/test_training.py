@@ -244,10 +244,13 @@ def test_predict_matches_the_model_on_all_inputs(count, batch_size):
     assert set(model.calls) == {(False, False)} and model.training
 
 
-@pytest.mark.parametrize("x, batch_size, message", [
-    (np.zeros((4, 2)), 0, "batch_size must be >= 1, got 0"),
-    (np.zeros((0, 2)), 8, r"at least one sample, got shape \(0, 2\)"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "x, batch_size, message",
+    [
+        (np.zeros((4, 2)), 0, "batch_size must be >= 1, got 0"),
+        (np.zeros((0, 2)), 8, r"at least one sample, got shape \(0, 2\)"),
+    ],
+)
 def test_predict_rejects_bad_arguments(x, batch_size, message):
     with pytest.raises(ValueError, match=message):
         nn.predict(nn.Linear(2, 3), x, batch_size=batch_size)
