@@ -79,13 +79,40 @@ class Node:
         self.retained = weakref.ref(tensor)
 
     def release(self) -> None:
-        """Free what backward needed (called after backward unless ``retain_graph``)."""
+        """Free what backward needed (called after backward unless ``retain_graph``).
+
+        Intermediate inputs are swapped for data-free stand-ins, so a loss kept
+        after ``backward()`` does not pin the step's activations, while the
+        graph's structure (shapes, dtypes, names) stays drawable.
+        """
         if self.saved:
             self.saved = None
         self.output = None
+        self.inputs = tuple(
+            [tensor if tensor.grad_fn is None else _stand_in(tensor) for tensor in self.inputs]
+        )
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+# A read-only buffer behind every released tensor's data: zero strides, no memory.
+_RELEASED_BUFFER = bytes(32)
+
+
+def _stand_in(tensor: Tensor) -> Tensor:
+    data = tensor.data
+    if data.base is _RELEASED_BUFFER:
+        return tensor
+    empty = np.ndarray(data.shape, data.dtype, buffer=_RELEASED_BUFFER, strides=(0,) * data.ndim)
+    stand_in = Tensor._make(empty, tensor.requires_grad, tensor.grad_fn)
+    stand_in.name = tensor.name
+    return stand_in
+
+
+def is_released(tensor: Tensor) -> bool:
+    """True for a graph tensor whose values backward() freed (its shape and dtype remain)."""
+    return tensor.data.base is _RELEASED_BUFFER
 
 
 class _ForwardOnlyContext:

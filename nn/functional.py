@@ -13,8 +13,11 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
+from autograd.ops.conv import conv2d, fold, unfold
 from autograd.ops.loss import Gelu, Linear
+from autograd.ops.pool import avg_pool2d, max_pool2d
 from autograd.tensor import Tensor, as_tensor
+from nn.dropout import dropout
 from nn.losses import (
     _class_labels,
     binary_cross_entropy,
@@ -25,11 +28,13 @@ from nn.losses import (
     mse_loss,
     nll_loss,
 )
+from nn.norm import batch_norm, layer_norm
 
 __all__ = [
     "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "linear",
     "embedding", "one_hot", "mse_loss", "l1_loss", "huber_loss", "cross_entropy", "nll_loss",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d", "unfold", "fold",
+    "max_pool2d", "avg_pool2d", "dropout", "batch_norm", "layer_norm",
 ]
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)

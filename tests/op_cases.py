@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 import autograd as ag
+from autograd.ops.conv import conv2d, fold, unfold
 from autograd.ops.index import IndexAdd
 from autograd.ops.loss import (
     BinaryCrossEntropy,
@@ -22,6 +23,8 @@ from autograd.ops.loss import (
     Gelu,
     Linear,
 )
+from autograd.ops.norm import normalize
+from autograd.ops.pool import avg_pool2d, max_pool2d
 
 
 @dataclass
@@ -146,4 +149,20 @@ CASES = [
          [((3, 4), (3, 4)), ((3, 4), (3, 4), (4,))]),
     Case(("binary_cross_entropy", "sigmoid"),
          lambda x, y: BinaryCrossEntropy.apply(ag.sigmoid(x), y), [((3, 4), (3, 4))]),
+    Case(("conv2d",), lambda x, w, b: conv2d(x, w, b, stride=(2, 1), padding=1),
+         [((2, 2, 5, 4), (3, 2, 3, 2), (3,))], id="conv2d-stride-padding"),
+    Case(("conv2d",), lambda x, w: conv2d(x, w), [((1, 2, 4, 4), (2, 2, 3, 3))],
+         id="conv2d-no-bias"),
+    Case(("unfold",), lambda x: unfold(x, (2, 3), stride=(1, 2), padding=1), [((1, 2, 3, 4),)]),
+    Case(("fold",), lambda c: fold(c, (3, 4), (2, 3), stride=(1, 2), padding=1),
+         [((1, 12, 8),)]),
+    Case(("max_pool2d",), lambda x: max_pool2d(x, 3, stride=2, padding=1), [((2, 2, 5, 5),)],
+         domain="distinct"),
+    Case(("max_pool2d",), lambda x: max_pool2d(x, 2), [((1, 3, 4, 6),)], domain="distinct",
+         id="max_pool2d-disjoint"),
+    Case(("avg_pool2d",), lambda x: avg_pool2d(x, 3, stride=2, padding=1), [((2, 2, 5, 5),)]),
+    Case(("avg_pool2d",), lambda x: avg_pool2d(x, (2, 3), padding=1, count_include_pad=False),
+         [((1, 2, 4, 5),)], id="avg_pool2d-exclude-pad"),
+    Case(("normalize",), lambda x: normalize(x, (0, 2)), [((3, 2, 4),), ((4, 3, 2, 2),)]),
+    Case(("normalize",), lambda x: normalize(x, -1), [((3, 5),)], id="normalize-last-axis"),
 ]

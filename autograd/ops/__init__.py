@@ -1,3 +1,14 @@
 """The differentiable primitives, one module per family; importing them attaches Tensor methods."""
 
-from autograd.ops import elementwise, index, linalg, loss, nn, reduce, shape  # noqa: F401
+from autograd.ops import (  # noqa: F401
+    conv,
+    elementwise,
+    index,
+    linalg,
+    loss,
+    nn,
+    norm,
+    pool,
+    reduce,
+    shape,
+)

@@ -1,0 +1,104 @@
+"""Adam and AdamW: bias-corrected first and second moment estimates of the gradient."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from autograd import Tensor
+from nn.optim.optimizer import Optimizer, zeros_state
+
+
+class Adam(Optimizer):
+    r"""Adam, PyTorch's ``torch.optim.Adam`` algorithm (Kingma & Ba 2015; AMSGrad from
+    Reddi et al. 2018), with L2 weight decay added to the gradient.
+
+    For each step t = 1, 2, ... and each parameter theta with gradient g
+    (m, v, v_max start at 0)::
+
+        g <- -g                                  if maximize
+        g <- g + weight_decay * theta            if weight_decay != 0
+        m <- beta1 * m + (1 - beta1) * g
+        v <- beta2 * v + (1 - beta2) * g**2
+        m^ <- m / (1 - beta1**t)
+        v_max <- max(v_max, v);  v^ <- v_max / (1 - beta2**t)     if amsgrad
+        v^ <- v / (1 - beta2**t)                                   otherwise
+        theta <- theta - lr * m^ / (sqrt(v^) + eps)
+
+    The last line is computed as PyTorch does:
+    ``theta -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)``.
+    State per parameter: ``step`` (t), ``exp_avg`` (m), ``exp_avg_sq`` (v) and
+    ``max_exp_avg_sq`` (v_max, when amsgrad).
+    """
+
+    _non_negative = ("lr", "eps", "weight_decay")
+    #: AdamW decays the weights directly instead of adding weight_decay * theta to g
+    _decoupled_weight_decay = False
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "amsgrad": amsgrad, "maximize": maximize}
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        super()._check_group(group)
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, beta in enumerate(betas):
+            if not isinstance(beta, (int, float)) or not 0 <= beta < 1:
+                raise ValueError(f"{self._name}: invalid beta parameter at index {i}: {beta!r} "
+                                 "(must be in [0, 1))")
+        group["betas"] = (float(betas[0]), float(betas[1]))
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        lr, eps = float(group["lr"]), float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        beta1, beta2 = (float(beta) for beta in group["betas"])
+        state["step"] = step = state.get("step", 0) + 1
+        exp_avg = zeros_state(state, "exp_avg", param)
+        exp_avg_sq = zeros_state(state, "exp_avg_sq", param)
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            if self._decoupled_weight_decay:
+                param *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * param
+        exp_avg *= beta1
+        exp_avg += (1 - beta1) * grad
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+        if group["amsgrad"]:
+            second_moment = zeros_state(state, "max_exp_avg_sq", param)
+            np.maximum(second_moment, exp_avg_sq, out=second_moment)
+        else:
+            second_moment = exp_avg_sq
+        step_size = lr / (1 - beta1**step)
+        denom = np.sqrt(second_moment) / math.sqrt(1 - beta2**step)
+        denom += eps
+        param -= step_size * (exp_avg / denom)
+
+
+class AdamW(Adam):
+    r"""AdamW, PyTorch's ``torch.optim.AdamW`` algorithm (Loshchilov & Hutter 2019): Adam with
+    decoupled weight decay, so the decay does not pass through m and v.
+
+    Each step first shrinks the weights, ``theta <- theta - lr * weight_decay * theta``, then
+    applies the Adam update above with the plain gradient. Default ``weight_decay=1e-2``.
+    """
+
+    _decoupled_weight_decay = True
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
