@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any, Callable
@@ -224,7 +223,7 @@ def fit(
             if bar is not None:
                 bar.set_postfix_str(summary)
             elif verbose:
-                print(f"{description}  {summary}  lr {lr:.3g}  {seconds:.1f}s", file=sys.stdout)
+                print(f"{description}  {summary}  lr {lr:.3g}  {seconds:.1f}s")
         finally:
             if bar is not None:
                 bar.close()
