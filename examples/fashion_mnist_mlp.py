@@ -180,9 +180,10 @@ def train_classifier(
     )
     plots = save_plots(name, history, matrix, class_names, args.out_dir)
     seconds = time.perf_counter() - start
+    epochs = f"{args.epochs} epoch" + ("s" if args.epochs != 1 else "")
     print(
-        f"{name}: test accuracy {100 * accuracy:.2f}% after {args.epochs} epochs in "
-        f"{seconds:.0f}s; reloaded from {model_path}: {100 * reloaded_accuracy:.2f}%"
+        f"{name}: test accuracy {100 * accuracy:.2f}% after {epochs} in {seconds:.0f}s; "
+        f"reloaded from {model_path}: {100 * reloaded_accuracy:.2f}%"
         + (f"; plots: {', '.join(plots)}" if plots else "")
     )
 
