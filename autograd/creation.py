@@ -46,6 +46,8 @@ def eye(n: int, m: int | None = None, dtype=DEFAULT_DTYPE, requires_grad: bool =
 
 def arange(start, stop=None, step=1, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
     """Evenly spaced values in ``[start, stop)``, as ``np.arange``."""
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
     values = np.arange(start, stop, step) if stop is not None else np.arange(start)
     return _new(values.astype(dtype), requires_grad)
 

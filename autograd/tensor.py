@@ -186,6 +186,9 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     """
     if isinstance(value, Tensor):
         return value
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"Tensor: cannot combine a tensor with a {type(value).__name__} "
+                        f"({value!r}); expected a number, array or Tensor")
     if like is not None and like.data.dtype.kind == "f":
         return Tensor._make(np.asarray(value, dtype=like.data.dtype))
     return Tensor._make(_to_array(value))

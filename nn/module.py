@@ -9,7 +9,7 @@ state that is saved but not trained (running statistics).  Names follow PyTorch:
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -348,6 +348,9 @@ class Module:
         left untouched.  Values are cast to each parameter's dtype.  Returns
         ``(missing_keys, unexpected_keys)``.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{type(self).__name__}.load_state_dict: the state dict must be a "
+                            f"mapping of names to arrays, got {type(state_dict).__name__}")
         own = OrderedDict(self._state_items())
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]

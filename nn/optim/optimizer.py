@@ -146,16 +146,18 @@ class Optimizer:
         if closure is not None:
             with ag.enable_grad():
                 loss = closure()
+        # Check every gradient before touching any parameter: a bad one leaves all unchanged.
+        updates = [(param, group, self._grad_of(param))
+                   for group in self.param_groups for param in group["params"]
+                   if param.grad is not None]
         with ag.no_grad():
-            for group in self.param_groups:
-                for param in group["params"]:
-                    if param.grad is not None:
-                        self._step_param(param, group)
+            for param, group, grad in updates:
+                self._step_param(param, group, grad)
         return loss
 
-    def _step_param(self, param: Tensor, group: dict[str, Any]) -> None:
+    def _step_param(self, param: Tensor, group: dict[str, Any], grad: np.ndarray) -> None:
         state = self.state.get(param, {})
-        self._update(param.data, self._grad_of(param), state, group)
+        self._update(param.data, grad, state, group)
         if state:  # as in PyTorch, a parameter whose update keeps no state gets no entry
             self.state[param] = state
 

@@ -1,0 +1,306 @@
+"""Case generators for every built-in primitive op, by family.
+
+A ``Case`` draws one ``Trial`` (a function and its float64 inputs) from a
+random generator and a trial number; the trial number picks the structural
+kind (broadcasting, 0-d, size-1, ...), the generator the sizes and values.
+``Case.ops`` lists the registered op names the case exercises: coverage of
+``Op.registry`` is checked against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+import autograd as ag
+from autograd.ops.index import IndexAdd
+from autograd.selfcheck import sampling as s
+from autograd.selfcheck.sampling import Trial
+
+MAX = s.MAX_DIM
+
+
+@dataclass
+class Case:
+    """A row of the self-check: ``make(rng, trial)`` returns a ``Trial``."""
+
+    name: str
+    ops: tuple
+    make: Callable[[np.random.Generator, int], Trial]
+    second_order: bool = True
+
+
+# ------------------------------------------------------------------ elementwise
+
+
+def binary(fn: Callable, draw_a=s.normal, draw_b=s.normal) -> Callable:
+    """Trials of ``fn(a, b)`` over broadcasting pairs of shapes."""
+    def make(rng, trial):
+        shape_a, shape_b = s.broadcast_pair(rng, trial)
+        inputs = (s.leaf(draw_a(rng, shape_a)), s.leaf(draw_b(rng, shape_b)))
+        return Trial(fn, inputs, s.describe(shape_a, shape_b))
+    return make
+
+
+def binary_distinct(fn: Callable) -> Callable:
+    """Like ``binary`` but with no ties between any two values (``maximum``, ``minimum``)."""
+    def make(rng, trial):
+        shapes = s.broadcast_pair(rng, trial)
+        return Trial(fn, tuple(s.leaf(v) for v in s.distinct(rng, shapes)), s.describe(*shapes))
+    return make
+
+
+def unary(fn: Callable, draw=s.normal) -> Callable:
+    """Trials of ``fn(x)``: 0-d, size-1 dimensions, random shapes."""
+    def make(rng, trial):
+        shape = s.unary_shape(rng, trial)
+        return Trial(fn, (s.leaf(draw(rng, shape)),), s.describe(shape))
+    return make
+
+
+def make_pow(rng, trial):
+    """Tensor ** tensor, tensor ** constant and constant ** tensor."""
+    variant = trial % 3
+    if variant == 0:
+        return binary(ag.power, s.positive, s.normal)(rng, trial // 3)
+    shape = s.unary_shape(rng, trial // 3)
+    if variant == 1:
+        exponent = float(rng.choice([2.0, 3.0, 0.5, -1.5]))
+        return Trial(lambda a: a**exponent, (s.leaf(s.positive(rng, shape)),),
+                     f"{s.describe(shape)} ** {exponent}")
+    base = float(rng.uniform(0.5, 3.0))
+    return Trial(lambda a: base**a, (s.leaf(s.normal(rng, shape)),),
+                 f"{base:.2f} ** {s.describe(shape)}")
+
+
+def make_clip(rng, trial):
+    """Both bounds, or one, with values kept away from the bounds."""
+    low, high = [(-0.5, 0.6), (0.1, None), (None, -0.2)][trial % 3]
+    shape = s.unary_shape(rng, trial)
+    values = s.away_from(rng.uniform(-1.5, 1.5, shape), [b for b in (low, high) if b is not None])
+    return Trial(lambda a: ag.clip(a, low, high), (s.leaf(values),),
+                 f"{s.describe(shape)} to [{low}, {high}]")
+
+
+# ------------------------------------------------------------------ reductions
+
+
+def reduction(method: str, distinct: bool = False) -> Callable:
+    """Trials of ``x.<method>(axis=..., keepdims=...)`` with a random axis choice."""
+    def make(rng, trial):
+        shape = s.random_shape(rng, 1, 3) if trial else ()
+        axis = s.reduction_axis(rng, len(shape), trial)
+        keepdims = bool(trial % 2)
+        values = s.distinct(rng, [shape])[0] if distinct else s.normal(rng, shape)
+
+        def fn(a):
+            return getattr(a, method)(axis=axis, keepdims=keepdims)
+        return Trial(fn, (s.leaf(values),),
+                     f"{s.describe(shape)} axis={axis} keepdims={keepdims}")
+    return make
+
+
+def softmax_family(function: Callable, with_keepdims: bool = False) -> Callable:
+    """Trials of ``function(x, axis)`` (and ``keepdims`` for logsumexp)."""
+    def make(rng, trial):
+        shape = s.random_shape(rng, 1, 3)
+        axis = s.reduction_axis(rng, len(shape), trial + 1)
+        options = {"keepdims": bool(trial % 2)} if with_keepdims else {}
+        if axis is None and not with_keepdims:
+            axis = -1
+        return Trial(lambda a: function(a, axis=axis, **options), (s.leaf(s.normal(rng, shape)),),
+                     f"{s.describe(shape)} axis={axis} {options or ''}".strip())
+    return make
+
+
+# ------------------------------------------------------------------ shape ops
+
+
+def make_reshape(rng, trial):
+    shape = s.random_shape(rng, 1, 3) if trial else ()
+    sizes = list(shape) + [1] * int(rng.integers(0, 2))
+    rng.shuffle(sizes)
+    target = tuple(sizes[:1] + [-1] + sizes[2:]) if len(sizes) > 1 and trial % 2 else tuple(sizes)
+    return Trial(lambda a: a.reshape(target), (s.leaf(s.normal(rng, shape)),),
+                 f"{s.describe(shape)} -> {target}")
+
+
+def make_transpose(rng, trial):
+    shape = s.random_shape(rng, 1, 4)
+    axes = None if trial % 3 == 0 else tuple(int(a) for a in rng.permutation(len(shape)))
+    if axes is not None and trial % 3 == 2:
+        axes = tuple(a - len(shape) for a in axes)  # negative axes, as NumPy allows
+    return Trial(lambda a: a.transpose(axes), (s.leaf(s.normal(rng, shape)),),
+                 f"{s.describe(shape)} axes={axes}")
+
+
+def make_broadcast_to(rng, trial):
+    target = s.random_shape(rng, 1, 3)
+    small = target[len(target) - int(rng.integers(0, len(target) + 1)):]
+    small = tuple(1 if rng.random() < 0.4 else n for n in small)
+    return Trial(lambda a: a.broadcast_to(target), (s.leaf(s.normal(rng, small)),),
+                 f"{s.describe(small)} -> {target}")
+
+
+def make_astype(rng, trial):
+    # longdouble holds every float64 exactly, so the round trip keeps finite differences exact
+    shape = s.unary_shape(rng, trial)
+    return Trial(lambda a: (a.astype(np.longdouble) * 2).astype(np.float64),
+                 (s.leaf(s.normal(rng, shape)),), s.describe(shape))
+
+
+def _random_slice(rng, size: int) -> slice:
+    start = int(rng.integers(-size, size))
+    step = int(rng.choice([1, 2, -1]))
+    return slice(start, None, step)
+
+
+GETITEM_KINDS = ("slices", "ellipsis-int-None", "repeated-int-array", "bool-mask", "int-pairs")
+
+
+def getitem_index(rng, shape: tuple, kind: int):
+    """An index of kind ``GETITEM_KINDS[kind]`` that is valid for ``shape``."""
+    if kind == 0:
+        return tuple(_random_slice(rng, n) for n in shape)
+    if kind == 1:
+        return (Ellipsis, int(rng.integers(-shape[-1], shape[-1])), None)
+    if kind == 2:
+        return rng.integers(-shape[0], shape[0], int(rng.integers(1, 6)))
+    if kind == 3:
+        return rng.random(shape) < 0.6
+    count = int(rng.integers(1, 5))
+    return tuple(rng.integers(0, n, count) for n in shape[:2])
+
+
+def make_getitem(rng, trial):
+    kind = trial % len(GETITEM_KINDS)
+    shape = s.random_shape(rng, 2 if kind == 4 else 1, 3)
+    index = getitem_index(rng, shape, kind)
+    return Trial(lambda a: a[index], (s.leaf(s.normal(rng, shape)),),
+                 f"{s.describe(shape)} [{GETITEM_KINDS[kind]}]")
+
+
+def make_index_add(rng, trial):
+    rows = int(rng.integers(1, 5))
+    out_shape = (rows,) + s.random_shape(rng, 0, 2)
+    index = rng.integers(0, rows, int(rng.integers(1, 6)))  # repeats accumulate
+    values_shape = index.shape + out_shape[1:]
+    return Trial(lambda g: IndexAdd.apply(g, index=index, shape=out_shape),
+                 (s.leaf(s.normal(rng, values_shape)),),
+                 f"{s.describe(values_shape)} -> {out_shape}")
+
+
+MATMUL_KINDS = ("matrix", "vector-matrix", "matrix-vector", "vector-vector", "batched",
+                "broadcast-batch", "vector-batched")
+
+
+def matmul_shapes(rng, trial) -> tuple:
+    n, k, m = (int(v) for v in rng.integers(1, MAX + 1, 3))
+    batch = s.random_shape(rng, 1, 2)
+    kind = MATMUL_KINDS[trial % len(MATMUL_KINDS)]
+    return {
+        "matrix": ((n, k), (k, m)), "vector-matrix": ((k,), (k, m)),
+        "matrix-vector": ((n, k), (k,)), "vector-vector": ((k,), (k,)),
+        "batched": (batch + (n, k), batch + (k, m)),
+        "broadcast-batch": ((batch[0], 1, n, k), (1, k, m)),
+        "vector-batched": ((k,), batch + (k, m)),
+    }[kind]
+
+
+def make_matmul(rng, trial):
+    shapes = matmul_shapes(rng, trial)
+    return Trial(ag.matmul, s.leaves(rng, shapes), s.describe(*shapes))
+
+
+def make_concatenate(rng, trial):
+    base = list(s.random_shape(rng, 1, 3))
+    axis = int(rng.integers(0, len(base)))
+    shapes = []
+    for _ in range(int(rng.integers(1, 4))):
+        base[axis] = int(rng.integers(1, MAX + 1))
+        shapes.append(tuple(base))
+    axis_arg = axis - len(base) if trial % 2 else axis
+    return Trial(lambda *xs: ag.concatenate(xs, axis=axis_arg), s.leaves(rng, shapes),
+                 f"{s.describe(*shapes)} axis={axis_arg}")
+
+
+def make_stack(rng, trial):
+    shape = s.unary_shape(rng, trial)
+    count = int(rng.integers(1, 4))
+    axis = int(rng.integers(-len(shape) - 1, len(shape) + 1))
+    return Trial(lambda *xs: ag.stack(xs, axis=axis), s.leaves(rng, [shape] * count),
+                 f"{count} x {s.describe(shape)} axis={axis}")
+
+
+def make_where(rng, trial):
+    shape_a, shape_b = s.broadcast_pair(rng, trial)
+    condition = rng.random(np.broadcast_shapes(shape_a, shape_b)) < 0.5
+    return Trial(lambda a, b: ag.where(condition, a, b), s.leaves(rng, (shape_a, shape_b)),
+                 s.describe(shape_a, shape_b))
+
+
+def make_pad(rng, trial):
+    shape = s.random_shape(rng, 1, 3)
+    if trial % 2:
+        widths = int(rng.integers(0, 3))
+    else:
+        widths = tuple((int(rng.integers(0, 3)), int(rng.integers(0, 3))) for _ in shape)
+    value = float(rng.normal())
+    return Trial(lambda a: ag.pad(a, widths, constant_values=value),
+                 (s.leaf(s.normal(rng, shape)),), f"{s.describe(shape)} pad={widths}")
+
+
+def composite(name: str, function: Callable) -> Case:
+    """A public function composed of primitives, reducing or moving one axis of size >= 2."""
+    def make(rng, trial):
+        shape = tuple(int(n) for n in rng.integers(2, MAX + 1, 1 + trial % 3))
+        axis = int(rng.integers(-len(shape), len(shape)))
+        return Trial(lambda a: function(a, axis), (s.leaf(s.normal(rng, shape)),),
+                     f"{s.describe(shape)} axis={axis}")
+    return Case(name, (), make)
+
+
+OP_CASES = [
+    Case("add", ("add",), binary(ag.add)),
+    Case("sub", ("sub",), binary(ag.sub)),
+    Case("mul", ("mul",), binary(ag.mul)),
+    Case("div", ("div",), binary(ag.div, s.normal, s.away_from_zero)),
+    Case("pow", ("pow",), make_pow),
+    Case("maximum", ("maximum",), binary_distinct(ag.maximum)),
+    Case("minimum", ("minimum",), binary_distinct(ag.minimum)),
+    Case("neg", ("neg",), unary(ag.neg)),
+    Case("exp", ("exp",), unary(ag.exp)),
+    Case("log", ("log",), unary(ag.log, s.positive)),
+    Case("sqrt", ("sqrt",), unary(ag.sqrt, s.positive)),
+    Case("abs", ("abs",), unary(ag.abs, s.away_from_zero)),
+    Case("tanh", ("tanh",), unary(ag.tanh)),
+    Case("sigmoid", ("sigmoid",), unary(ag.sigmoid)),
+    Case("relu", ("relu",), unary(ag.relu, s.away_from_zero)),
+    Case("sin", ("sin",), unary(ag.sin)),
+    Case("cos", ("cos",), unary(ag.cos)),
+    Case("clip", ("clip",), make_clip),
+    Case("sum", ("sum",), reduction("sum")),
+    Case("mean", ("mean",), reduction("mean")),
+    Case("max", ("max",), reduction("max", distinct=True)),
+    Case("min", ("min",), reduction("min", distinct=True)),
+    Case("reshape", ("reshape",), make_reshape),
+    Case("transpose", ("transpose",), make_transpose),
+    Case("broadcast_to", ("broadcast_to",), make_broadcast_to),
+    Case("astype", ("astype",), make_astype),
+    Case("getitem", ("getitem",), make_getitem),
+    Case("index_add", ("index_add",), make_index_add),
+    Case("matmul", ("matmul",), make_matmul),
+    Case("concatenate", ("concatenate",), make_concatenate),
+    Case("stack", ("stack",), make_stack),
+    Case("where", ("where",), make_where),
+    Case("pad", ("pad",), make_pad),
+    Case("softmax", ("softmax",), softmax_family(ag.softmax)),
+    Case("log_softmax", ("log_softmax",), softmax_family(ag.log_softmax)),
+    Case("logsumexp", ("logsumexp",), softmax_family(ag.logsumexp, with_keepdims=True)),
+    composite("var (composite)", lambda a, axis: a.var(axis=axis, ddof=1)),
+    composite("std (composite)", lambda a, axis: a.std(axis=axis)),
+    composite("squeeze/expand_dims (composite)",
+              lambda a, axis: ag.squeeze(ag.expand_dims(a, axis), axis).swapaxes(0, -1)),
+]

@@ -1,0 +1,223 @@
+"""Self-check cases for the nn layers and the ops behind them, when ``import nn`` provides them.
+
+``autograd`` never depends on ``nn``: this module imports it only if it is
+installed, and each row is added only if ``nn`` defines its layer, so the
+self-check runs the same on a bare engine. A layer is checked with respect
+to its input and every parameter (float64, values from the trial's random
+generator); BatchNorm in train mode, Dropout with its mask fixed by a seed.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from autograd.function import Op
+from autograd.selfcheck import sampling as s
+from autograd.selfcheck.cases import Case
+from autograd.selfcheck.sampling import Trial
+
+
+def optional_module(name: str):
+    """The module ``name``, or None when it is not installed."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def layer_trial(module, shape: tuple, rng, label: str, draw=s.normal) -> Trial:
+    """Check ``module(x)`` with respect to ``x`` and every parameter, all made float64."""
+    module.double()
+    params = tuple(module.parameters())
+    for param in params:
+        param.data = rng.uniform(-1.0, 1.0, param.shape)
+    return Trial(lambda x, *_: module(x), (s.leaf(draw(rng, shape)),) + params, label)
+
+
+def _linear(nn, rng, trial):
+    n_in, n_out = (int(v) for v in rng.integers(1, 5, 2))
+    shape = [(int(rng.integers(1, 4)), n_in), (2, 3, n_in), (n_in,)][trial % 3]
+    bias = trial % 2 == 0
+    return layer_trial(nn.Linear(n_in, n_out, bias=bias), shape, rng,
+                       f"Linear({n_in}, {n_out}, bias={bias}) {shape}")
+
+
+CONV_SETTINGS = [dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=(2, 3)),
+                 dict(kernel_size=3, stride=(2, 1), padding=(1, 0), bias=False)]
+
+
+def _conv2d(nn, rng, trial):
+    settings = CONV_SETTINGS[trial % len(CONV_SETTINGS)]
+    c_in, c_out = (int(v) for v in rng.integers(1, 3, 2))
+    shape = (int(rng.integers(1, 3)), c_in, int(rng.integers(3, 6)), int(rng.integers(3, 6)))
+    return layer_trial(nn.Conv2d(c_in, c_out, **settings), shape, rng,
+                       f"Conv2d({c_in}, {c_out}, {settings}) {shape}")
+
+
+POOL_SETTINGS = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+                 dict(kernel_size=(2, 3), stride=1)]
+
+
+def _pool(layer_name: str):
+    def build(nn, rng, trial):
+        settings = dict(POOL_SETTINGS[trial % len(POOL_SETTINGS)])
+        if layer_name == "AvgPool2d" and trial % 2:
+            settings["count_include_pad"] = False
+        shape = (int(rng.integers(1, 3)), int(rng.integers(1, 3)), 4, int(rng.integers(3, 6)))
+        distinct = lambda rng, shape: s.distinct(rng, [shape])[0]  # noqa: E731 - ties: no max
+        return layer_trial(getattr(nn, layer_name)(**settings), shape, rng,
+                           f"{layer_name}({settings}) {shape}", draw=distinct)
+    return build
+
+
+def _batch_norm(layer_name: str, extra_dims: list):
+    def build(nn, rng, trial):
+        channels = int(rng.integers(1, 4))
+        shape = (int(rng.integers(2, 4)), channels) + extra_dims[trial % len(extra_dims)]
+        module = getattr(nn, layer_name)(channels)
+        if trial % 3 == 2:
+            module.eval()  # running statistics: an affine map
+        mode = "train" if module.training else "eval"
+        return layer_trial(module, shape, rng, f"{layer_name}({channels}) {mode} {shape}")
+    return build
+
+
+def _layer_norm(nn, rng, trial):
+    normalized = s.random_shape(rng, 1, 2)
+    shape = (int(rng.integers(1, 3)),) + normalized
+    affine = trial % 3 != 2
+    module = nn.LayerNorm(normalized, elementwise_affine=affine)
+    return layer_trial(module, shape, rng, f"LayerNorm({normalized}, affine={affine}) {shape}")
+
+
+def _embedding(nn, rng, trial):
+    count, dim = int(rng.integers(2, 6)), int(rng.integers(1, 4))
+    module = nn.Embedding(count, dim)
+    module.double()
+    module.weight.data = rng.standard_normal((count, dim))
+    indices = rng.integers(0, count, s.random_shape(rng, 1, 2))  # repeats accumulate
+    return Trial(lambda weight: module(indices), (module.weight,),
+                 f"Embedding({count}, {dim}) indices {indices.shape}")
+
+
+def _activation(layer_name: str, draw=s.normal, **settings):
+    def build(nn, rng, trial):
+        shape = s.unary_shape(rng, trial + 1)
+        return layer_trial(getattr(nn, layer_name)(**settings), shape, rng,
+                           f"{layer_name}({settings}) {shape}", draw=draw)
+    return build
+
+
+def _softmax_layer(layer_name: str):
+    def build(nn, rng, trial):
+        shape = s.random_shape(rng, 1, 3)
+        axis = int(rng.integers(-len(shape), len(shape)))
+        return layer_trial(getattr(nn, layer_name)(axis=axis), shape, rng,
+                           f"{layer_name}(axis={axis}) {shape}")
+    return build
+
+
+def _flatten(nn, rng, trial):
+    shape = (2,) + s.random_shape(rng, 1, 3)
+    return layer_trial(nn.Flatten(), shape, rng, f"Flatten() {shape}")
+
+
+def _mlp(nn, rng, trial):
+    activation = ["sigmoid", "tanh", "relu"][trial % 3]
+    module = nn.MLP(3, [4, 2], 2, activation=activation)
+    return layer_trial(module, (2, 3), rng, f"MLP(3, [4, 2], 2, {activation}) (2, 3)")
+
+
+def _dropout(nn, rng, trial):
+    module = nn.Dropout(p=0.3)
+    shape = s.random_shape(rng, 1, 3)
+    seed = int(rng.integers(0, 2**31))
+
+    def with_fixed_mask(x):
+        np.random.seed(seed)  # the same mask on every call; run_case restores the state
+        return module(x)
+
+    return Trial(with_fixed_mask, (s.leaf(s.normal(rng, shape)),), f"Dropout(p=0.3) {shape}")
+
+
+# ------------------------------------------------------------------ ops behind the layers
+
+
+def _erf(rng, trial):
+    shape = s.unary_shape(rng, trial)
+    return Trial(Op.registry["erf"].apply, (s.leaf(2 * s.normal(rng, shape)),), s.describe(shape))
+
+
+def _unfold_fold(name: str):
+    conv = optional_module("autograd.ops.conv")
+
+    def make(rng, trial):
+        settings = dict(CONV_SETTINGS[trial % len(CONV_SETTINGS)])
+        settings.pop("bias", None)
+        kernel = settings.pop("kernel_size")
+        image = (int(rng.integers(1, 3)), int(rng.integers(1, 3)), 4, int(rng.integers(3, 6)))
+        if name == "unfold":
+            return Trial(lambda x: conv.unfold(x, kernel, **settings),
+                         (s.leaf(s.normal(rng, image)),), f"{image} {kernel} {settings}")
+        columns = conv.unfold(s.leaf(np.zeros(image)), kernel, **settings).shape
+        return Trial(lambda c: conv.fold(c, image[2:], kernel, **settings),
+                     (s.leaf(s.normal(rng, columns)),), f"{columns} -> {image} {settings}")
+    return make
+
+
+def _normalize(rng, trial):
+    norm = optional_module("autograd.ops.norm")
+    shape = (2,) + s.random_shape(rng, 1, 2)
+    axes = [(0,), tuple(range(1, len(shape))), tuple(range(len(shape)))][trial % 3]
+    return Trial(lambda x: norm.normalize(x, axes), (s.leaf(s.normal(rng, shape)),),
+                 f"{shape} axes={axes}")
+
+
+def _layer(nn, build):
+    return lambda rng, trial: build(nn, rng, trial)
+
+
+LAYERS = [  # (row name, nn attribute, ops exercised, builder)
+    ("nn.Linear", "Linear", ("linear",), _linear),
+    ("nn.Conv2d", "Conv2d", ("conv2d",), _conv2d),
+    ("nn.MaxPool2d", "MaxPool2d", ("max_pool2d",), _pool("MaxPool2d")),
+    ("nn.AvgPool2d", "AvgPool2d", ("avg_pool2d",), _pool("AvgPool2d")),
+    ("nn.BatchNorm1d", "BatchNorm1d", ("normalize",), _batch_norm("BatchNorm1d", [(), (3,)])),
+    ("nn.BatchNorm2d", "BatchNorm2d", ("normalize",), _batch_norm("BatchNorm2d", [(2, 2), (1, 3)])),
+    ("nn.LayerNorm", "LayerNorm", ("normalize",), _layer_norm),
+    ("nn.Embedding", "Embedding", (), _embedding),
+    ("nn.ReLU", "ReLU", (), _activation("ReLU", s.away_from_zero)),
+    ("nn.LeakyReLU", "LeakyReLU", (), _activation("LeakyReLU", s.away_from_zero,
+                                                  negative_slope=0.2)),
+    ("nn.Sigmoid", "Sigmoid", (), _activation("Sigmoid")),
+    ("nn.Tanh", "Tanh", (), _activation("Tanh")),
+    ("nn.GELU", "GELU", ("gelu",), _activation("GELU")),
+    ("nn.GELU(tanh)", "GELU", (), _activation("GELU", approximate="tanh")),
+    ("nn.Softmax", "Softmax", (), _softmax_layer("Softmax")),
+    ("nn.LogSoftmax", "LogSoftmax", (), _softmax_layer("LogSoftmax")),
+    ("nn.Flatten", "Flatten", (), _flatten),
+    ("nn.MLP", "MLP", (), _mlp),
+    ("nn.Dropout", "Dropout", (), _dropout),
+]
+
+NN_OPS = [  # (row name, registered op that must exist, builder)
+    ("erf", "erf", _erf),
+    ("unfold", "unfold", _unfold_fold("unfold")),
+    ("fold", "fold", _unfold_fold("fold")),
+    ("normalize", "normalize", _normalize),
+]
+
+
+def nn_cases() -> list:
+    """Cases for the layers and losses the installed ``nn`` package defines."""
+    nn = optional_module("nn")
+    if nn is None:
+        return []
+    from autograd.selfcheck.loss_cases import loss_cases
+
+    cases = [Case(name, ops, _layer(nn, build))
+             for name, attribute, ops, build in LAYERS if hasattr(nn, attribute)]
+    cases += [Case(name, (op,), build) for name, op, build in NN_OPS if op in Op.registry]
+    return cases + loss_cases(nn)

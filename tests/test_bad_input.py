@@ -1,0 +1,441 @@
+"""Misuse of the public API fails with the right error type and a message that names the problem.
+
+Each row: an id, a call that misuses the API, the expected exception type and
+a regular expression its message must match (the op's name and the shapes or
+values involved). A row may carry ``finding=`` to mark a known bad message as a strict
+xfail, so fixing it turns into an XPASS that asks for the mark's removal.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+from nn import optim
+
+
+def ones(*shape, requires_grad=False):
+    return ag.Tensor(np.ones(shape), requires_grad=requires_grad)
+
+
+def backward_twice():
+    x = ones(3, requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    y.backward()
+
+
+def function_returning(gradients):
+    """A user Function of two arguments whose backward returns ``gradients``."""
+    class Product(ag.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * b
+
+        @staticmethod
+        def backward(ctx, grad):
+            return gradients
+
+    return lambda: Product.apply(ones(3, requires_grad=True), ones(3)).sum().backward()
+
+
+def row(case_id: str, call, error: type, message: str, finding: str | None = None):
+    """One table entry; ``finding`` describes today's bad message (a strict xfail)."""
+    marks = pytest.mark.xfail(strict=True, reason=f"FINDING: {finding}") if finding else ()
+    return pytest.param(call, error, message, id=case_id, marks=marks)
+
+
+ENGINE_CASES = [
+    row("add-shapes", lambda: ones(2, 3) + ones(4), ValueError,
+        r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast"),
+    row("sub-shapes", lambda: ones(3) - ones(2, 2), ValueError,
+        r"sub: shapes \(3,\) and \(2, 2\) cannot be broadcast"),
+    row("mul-list-shapes", lambda: ones(2, 3) * [1.0, 2.0], ValueError,
+        r"mul: shapes \(2, 3\) and \(2,\) cannot be broadcast"),
+    row("maximum-shapes", lambda: ag.maximum(ones(2), ones(3)), ValueError,
+        r"maximum: shapes \(2,\) and \(3,\)"),
+    row("matmul-inner", lambda: ones(2, 3) @ ones(4, 5), ValueError,
+        r"matmul: shapes \(2, 3\) and \(4, 5\) are not aligned: 3 .* != 4"),
+    row("matmul-0d", lambda: ones() @ ones(2), ValueError,
+        r"matmul: operands must be at least 1-D, got shapes \(\) and \(2,\)"),
+    row("matmul-batch", lambda: ones(2, 3, 4) @ ones(3, 4, 5), ValueError,
+        r"matmul: batch dimensions of \(2, 3, 4\) and \(3, 4, 5\) cannot be broadcast"),
+    row("reshape-size", lambda: ones(2, 3).reshape(4), ValueError,
+        r"reshape: cannot reshape a tensor of shape \(2, 3\) \(6 elements\) into shape \(4,\)"),
+    row("reshape-two-unknowns", lambda: ones(2, 3).reshape(-1, -1), ValueError,
+        r"reshape: .*shape \(2, 3\).* into shape \(-1, -1\)"),
+    row("transpose-axes", lambda: ones(2, 3).transpose(0, 0), ValueError,
+        r"transpose: axes \(0, 0\) do not match shape \(2, 3\)"),
+    row("broadcast_to", lambda: ones(3).broadcast_to((4,)), ValueError,
+        r"broadcast_to: cannot broadcast shape \(3,\) to \(4,\)"),
+    row("squeeze-non-1", lambda: ones(2, 3).squeeze(0), ValueError,
+        r"squeeze: cannot select axis 0 of shape \(2, 3\)"),
+    row("index-out-of-range", lambda: ones(3)[5], IndexError,
+        r"getitem: index 5 is out of bounds for axis 0 with size 3"),
+    row("int-array-index-out-of-range", lambda: ones(3)[np.array([0, 3])], IndexError,
+        r"getitem: index 3 is out of bounds"),
+    row("bool-mask-shape", lambda: ones(3)[np.array([True, False])], IndexError,
+        r"getitem: boolean index did not match .* size of axis is 3 .* axis is 2"),
+    row("float-index", lambda: ones(3)[1.5], IndexError, r"getitem: only integers, slices"),
+    row("backward-non-scalar", lambda: (ones(3, requires_grad=True) * 2).backward(), RuntimeError,
+        r"backward: gradient can be implicitly created only for a one-element output, got shape "
+        r"\(3,\)"),
+    row("backward-gradient-shape",
+        lambda: (ones(3, requires_grad=True) * 2).backward(ones(2)), RuntimeError,
+        r"backward: gradient has shape \(2,\) but the output has shape \(3,\)"),
+    row("backward-freed-graph", backward_twice, RuntimeError,
+        r"backward through the graph a second time \(op 'mul'\).*retain_graph=True"),
+    row("backward-without-grad", lambda: ones(3).sum().backward(), RuntimeError,
+        r"backward: the tensor does not require grad"),
+    row("int-tensor-requires-grad", lambda: ag.Tensor(np.arange(3), requires_grad=True), TypeError,
+        r"only floating-point tensors can require gradients, got dtype int64"),
+    row("int-tensor-requires_grad_", lambda: ag.Tensor(np.arange(3)).requires_grad_(), TypeError,
+        r"only floating-point tensors can require gradients, got dtype int64"),
+    row("non-leaf-requires_grad_-off",
+        lambda: (ones(2, requires_grad=True) * 2).requires_grad_(False), RuntimeError,
+        r"requires_grad_: cannot turn off requires_grad on a non-leaf tensor; use detach\(\)"),
+    row("retain_grad-without-grad", lambda: ones(2).retain_grad(), RuntimeError,
+        r"retain_grad: the tensor does not require grad"),
+    row("gradcheck-float32",
+        lambda: ag.gradcheck(lambda t: t.sum(), (ag.ones(3, requires_grad=True),)), TypeError,
+        r"gradcheck: input 0 requires grad but has dtype float32; finite differences need float64"),
+    row("gradcheck-no-grad-input", lambda: ag.gradcheck(lambda t: t.sum(), (ones(3),)), ValueError,
+        r"gradcheck: no input requires grad"),
+    row("sum-unknown-axis", lambda: ones(2, 3).sum(axis=2), np.exceptions.AxisError,
+        r"sum: axis 2 is out of bounds for a tensor of dimension 2"),
+    row("mean-duplicate-axis", lambda: ones(2, 3).mean(axis=(0, 0)), ValueError,
+        r"mean: duplicate value in axis \(0, 0\)"),
+    row("concatenate-shapes", lambda: ag.concatenate([ones(2, 3), ones(3, 2)], axis=0), ValueError,
+        r"concatenate: cannot join shapes \[\(2, 3\), \(3, 2\)\] along axis 0"),
+    row("concatenate-empty", lambda: ag.concatenate([]), ValueError,
+        r"concatenate: need at least one tensor"),
+    row("stack-shapes", lambda: ag.stack([ones(2), ones(3)]), ValueError,
+        r"stack: all tensors must have the same shape, got \[\(2,\), \(3,\)\]"),
+    row("where-shapes", lambda: ag.where(np.ones(3, bool), ones(2), ones(2)), ValueError,
+        r"where: condition \(3,\), x \(2,\) and y \(2,\) cannot be broadcast"),
+    row("pad-negative", lambda: ag.pad(ones(2), -1), ValueError,
+        r"pad: pad widths must be non-negative, got -1"),
+    row("clip-no-bounds", lambda: ones(2).clip(), ValueError,
+        r"clip: at least one of a_min and a_max must be given"),
+    row("mean-empty", lambda: ag.zeros(0).mean(), ValueError,
+        r"mean: cannot take the mean of an empty selection \(shape \(0,\)\)"),
+    row("max-empty", lambda: ag.zeros(0).max(), ValueError,
+        r"max: zero-size tensor of shape \(0,\) has no max"),
+    row("var-ddof", lambda: ones(1).var(ddof=1), ValueError,
+        r"var: ddof=1 leaves no degrees of freedom for 1 elements"),
+    row("item-many", lambda: ones(2).item(), ValueError,
+        r"item: only one-element tensors can be converted, got shape \(2,\)"),
+    row("bool-many", lambda: bool(ones(3)), ValueError,
+        r"bool: the truth value of a tensor with 3 elements is ambiguous"),
+    row("len-0d", lambda: len(ones()), TypeError, r"len\(\) of a 0-d tensor"),
+    row("tensor-from-str", lambda: ag.Tensor("abc"), TypeError,
+        r"Tensor: cannot make a tensor from str"),
+    row("grad-unused-input",
+        lambda: ag.grad((ones(3, requires_grad=True) * 2).sum(), ones(2, requires_grad=True)),
+        RuntimeError, r"grad: input 0 \(shape \(2,\)\) was not used to compute the outputs"),
+    row("grad-outputs-count",
+        lambda: ag.grad([ones(1, requires_grad=True) * 2], [ones(1)], grad_outputs=[ones(1)] * 2),
+        ValueError, r"grad: got 2 grad_outputs for 1 outputs"),
+    row("grad-output-without-grad", lambda: ag.grad(ones(2).sum(), ones(2)), RuntimeError,
+        r"grad: an output does not require grad"),
+    row("grad-non-tensors", lambda: ag.grad([1.0], [ones(1)]), TypeError,
+        r"grad: outputs must be Tensors"),
+    row("function-gradient-count", function_returning(ones(3)), RuntimeError,
+        r"Product.backward returned 1 gradients, expected one per forward argument \(2\)"),
+    row("function-gradient-shape", function_returning((ones(5), None)), RuntimeError,
+        r"Product.backward returned a gradient of shape \(5,\) for an input of shape \(3,\)"),
+    row("softmax-axis", lambda: ag.softmax(ones(2, 3), axis=3), np.exceptions.AxisError,
+        r"^softmax: axis 3 is out of bounds for a tensor of dimension 2"),
+    row("swapaxes-axis", lambda: ones(2, 3).swapaxes(0, 5), np.exceptions.AxisError,
+        r"swapaxes: axis 5 is out of bounds for a tensor of dimension 2"),
+    row("expand_dims-axis", lambda: ag.expand_dims(ones(2, 3), 5), np.exceptions.AxisError,
+        r"expand_dims: axis 5 is out of bounds .*\(shape \(2, 3\)\)"),
+    row("compare-shapes", lambda: ones(2) < ones(3), ValueError,
+        r"less: shapes \(2,\) and \(3,\) cannot be broadcast"),
+    row("ragged-list", lambda: ag.tensor([[1.0, 2.0], [3.0]]), ValueError,
+        r"Tensor: cannot make a tensor from this data: .*inhomogeneous"),
+    row("zeros-negative", lambda: ag.zeros(-1), ValueError,
+        r"zeros: dimensions must be non-negative integers, got shape \(-1,\)"),
+    row("gradcheck-non-tensor-output",
+        lambda: ag.gradcheck(lambda t: 1.0, (ones(2, requires_grad=True),)), TypeError,
+        r"gradcheck: the function must return a Tensor or a tuple of Tensors, got float"),
+    row("pad-width-rank", lambda: ag.pad(ones(2, 2), ((1, 1),) * 3), ValueError,
+        r"pad: pad_width \(\(1, 1\), \(1, 1\), \(1, 1\)\) does not match a tensor of 2 "
+        r"dimensions"),
+    # ---- findings: today's message does not name the op or the problem
+    row("sum-float-axis", lambda: ones(2).sum(axis=0.5), TypeError,
+        r"sum: axis must be None, an int or a tuple of ints, got 0.5"),
+    row("arange-zero-step", lambda: ag.arange(0, 5, 0), ValueError, r"arange: step must not be 0"),
+    row("mul-string", lambda: ones(2) * "a", TypeError, r"(mul|Tensor): .*str"),
+]
+
+
+def randn(*shape):
+    return ag.Tensor(np.random.default_rng(0).standard_normal(shape))
+
+
+def params():
+    return nn.Linear(2, 2).parameters()
+
+
+def step_with_gradient_of_shape(shape):
+    model = nn.Linear(3, 2)
+    model.weight.grad = ag.zeros(2, 3)
+    model.bias.grad = ag.zeros(*shape)
+    optim.SGD(model.parameters(), lr=0.1).step()
+
+
+LABELS = np.array([0, 1])
+NN_CASES = [
+    row("cross_entropy-label-out-of-range", lambda: nn.CrossEntropyLoss()(randn(2, 3), [0, 3]),
+        IndexError, r"cross_entropy: label 3 at index \(1,\) is out of range \(expected 0..2\)"),
+    row("cross_entropy-negative-label", lambda: nn.CrossEntropyLoss()(randn(2, 3), [0, -2]),
+        IndexError, r"cross_entropy: label -2 at index \(1,\) is out of range"),
+    row("cross_entropy-nan-label",
+        lambda: nn.CrossEntropyLoss()(randn(2, 3), np.array([0.0, np.nan])), ValueError,
+        r"cross_entropy: labels contain NaN \(first at index \(1,\)\)"),
+    row("cross_entropy-fractional-label",
+        lambda: nn.CrossEntropyLoss()(randn(2, 3), np.array([0.5, 1.0])), ValueError,
+        r"cross_entropy: labels must be integers, got 0.5 at index \(0,\)"),
+    row("cross_entropy-label-shape", lambda: nn.CrossEntropyLoss()(randn(2, 3), [0, 1, 2]),
+        ValueError, r"cross_entropy: expected labels of shape \(2,\), got shape \(3,\)"),
+    row("cross_entropy-weight-shape",
+        lambda: nn.CrossEntropyLoss(weight=np.ones(4))(randn(2, 3), LABELS), ValueError,
+        r"cross_entropy: weight must have shape \(3,\) \(one per class\), got \(4,\)"),
+    row("cross_entropy-label_smoothing",
+        lambda: nn.CrossEntropyLoss(label_smoothing=1.5)(randn(2, 3), LABELS), ValueError,
+        r"cross_entropy: label_smoothing must be in \[0, 1\], got 1.5"),
+    row("cross_entropy-integer-input",
+        lambda: nn.CrossEntropyLoss()(ag.Tensor(np.ones((2, 3), dtype=int)), LABELS), TypeError,
+        r"cross_entropy: input must be a floating-point tensor, got dtype int64"),
+    row("nll_loss-label-out-of-range", lambda: nn.NLLLoss()(randn(2, 3), [5, 0]), IndexError,
+        r"nll_loss: label 5 at index \(0,\) is out of range \(expected 0..2\)"),
+    row("mse_loss-shapes", lambda: nn.MSELoss()(randn(2, 3), randn(3, 2)), ValueError,
+        r"mse_loss: input shape \(2, 3\) and target shape \(3, 2\) must be equal"),
+    row("loss-unknown-reduction", lambda: nn.MSELoss(reduction="avg"), ValueError,
+        r"MSELoss: reduction must be 'mean', 'sum' or 'none', got 'avg'"),
+    row("huber-negative-delta", lambda: nn.HuberLoss(delta=-1.0)(randn(2), randn(2)), ValueError,
+        r"huber_loss: delta must be positive, got -1.0"),
+    row("bce-not-probabilities", lambda: nn.BCELoss()(ag.tensor([0.5, 1.5]), ag.tensor([0.0, 1.0])),
+        ValueError, r"binary_cross_entropy: input must hold probabilities in \[0, 1\], got 1.5"),
+    row("bce_with_logits-nan-target",
+        lambda: nn.BCEWithLogitsLoss()(randn(2), ag.tensor([0.0, np.nan])), ValueError,
+        r"binary_cross_entropy_with_logits: target contains NaN \(first at index \(1,\)\)"),
+    row("linear-wrong-in_features", lambda: nn.Linear(3, 2)(randn(4, 5)), ValueError,
+        r"Linear\(in_features=3, .*expected input with last dimension 3, got shape \(4, 5\)"),
+    row("linear-negative-size", lambda: nn.Linear(-1, 2), ValueError,
+        r"Linear: in_features must be a non-negative int, got -1"),
+    row("functional-linear-shapes", lambda: nn.functional.linear(randn(2, 3), randn(4, 5)),
+        ValueError, r"linear: input of shape \(2, 3\) does not match weight of shape \(4, 5\)"),
+    row("sequential-names-the-failing-layer",
+        lambda: nn.Sequential(nn.Linear(3, 4), nn.Linear(5, 2))(randn(2, 3)), ValueError,
+        r"Linear\(in_features=5, .*last dimension 5, got shape \(2, 4\)"),
+    row("mlp-unknown-activation", lambda: nn.MLP(3, [4], 2, activation="foo"), ValueError,
+        r"MLP: unknown activation 'foo'"),
+    row("embedding-index-out-of-range", lambda: nn.Embedding(5, 2)(np.array([1, 5])), IndexError,
+        r"embedding: index 5 at index \(1,\) is out of range \(expected 0..4\)"),
+    row("embedding-fractional-index", lambda: nn.Embedding(5, 2)(np.array([1.5])), ValueError,
+        r"embedding: indices must be integers, got 1.5"),
+    row("one_hot-label-out-of-range", lambda: nn.functional.one_hot(np.array([3]), 2), IndexError,
+        r"one_hot: label 3 at index \(0,\) is out of range \(expected 0..1\)"),
+    row("parameter-integer", lambda: nn.Parameter(np.arange(3)), TypeError,
+        r"only floating-point tensors can require gradients, got dtype int64"),
+    row("module-assign-array-to-parameter",
+        lambda: setattr(nn.Linear(2, 2), "weight", np.zeros(3)), TypeError,
+        r"Linear: cannot assign ndarray to parameter 'weight'"),
+    row("load_state_dict-wrong-shape",
+        lambda: nn.Linear(3, 2).load_state_dict({"weight": np.zeros((3, 3)),
+                                                 "bias": np.zeros(2)}), RuntimeError,
+        r"size mismatch for 'weight': copying a value of shape \(3, 3\), the shape in the "
+        r"current model is \(2, 3\)"),
+    row("load_state_dict-missing-key",
+        lambda: nn.Linear(3, 2).load_state_dict({"weight": np.zeros((2, 3))}), RuntimeError,
+        r"(?s)nothing was loaded.*missing key 'bias'"),
+    row("load_state_dict-not-a-mapping", lambda: nn.Linear(2, 2).load_state_dict([1, 2]),
+        TypeError, r"load_state_dict: .*must be a (dict|mapping).*list"),
+    row("nn.save-unsupported-value", lambda: nn.save({"a": object()}, "unused.npz"), TypeError,
+        r"nn.save: cannot store a object at 'a'"),
+    row("optimizer-negative-lr", lambda: optim.SGD(params(), lr=-0.1), ValueError,
+        r"SGD: invalid lr -0.1"),
+    row("adam-beta-out-of-range", lambda: optim.Adam(params(), betas=(1.0, 0.9)), ValueError,
+        r"Adam: invalid beta parameter at index 0: 1.0"),
+    row("adam-negative-eps", lambda: optim.Adam(params(), eps=-1), ValueError,
+        r"Adam: invalid eps -1"),
+    row("optimizer-empty-params", lambda: optim.SGD([], lr=0.1), ValueError,
+        r"SGD got an empty parameter list"),
+    row("optimizer-duplicate-param", lambda: optim.SGD([nn.Linear(2, 2).weight] * 2, lr=0.1),
+        ValueError, r"SGD: parameter 1 \(shape \(2, 2\)\) appears more than once"),
+    row("optimizer-non-tensor", lambda: optim.SGD([1.0], lr=0.1), ValueError,
+        r"SGD can only optimize Tensors, but parameter 0 is a float"),
+    row("sgd-nesterov-without-momentum", lambda: optim.SGD(params(), lr=0.1, nesterov=True),
+        ValueError, r"SGD: Nesterov momentum requires a momentum > 0"),
+    row("optimizer-step-gradient-shape", lambda: step_with_gradient_of_shape((5,)), ValueError,
+        r"SGD: gradient of shape \(5,\) does not match its parameter of shape \(2,\)"),
+    row("optimizer-load_state_dict-keys",
+        lambda: optim.SGD(params(), lr=0.1).load_state_dict({"foo": 1}), ValueError,
+        r"SGD.load_state_dict: expected a dict with 'state' and 'param_groups', got keys"),
+    row("steplr-zero-step", lambda: optim.lr_scheduler.StepLR(optim.SGD(params(), lr=0.1), 0),
+        ValueError, r"StepLR: step_size must be a positive integer, got 0"),
+    row("clip_grad_norm-negative", lambda: nn.utils.clip_grad_norm_(params(), -1.0), ValueError,
+        r"clip_grad_norm_: max_norm must be >= 0, got -1.0"),
+    row("dropout-negative-p", lambda: nn.Dropout(-0.1), ValueError,
+        r"Dropout: dropout probability has to be between 0 and 1, but got -0.1"),
+    row("conv-kernel-larger-than-input", lambda: nn.Conv2d(1, 1, 5)(randn(1, 1, 3, 3)),
+        ValueError, r"conv2d: kernel size \(5, 5\) is larger than the padded input \(3, 3\)"),
+    row("conv-wrong-channels", lambda: nn.Conv2d(3, 1, 3)(randn(1, 2, 5, 5)), ValueError,
+        r"Conv2d\(3, 1, .*expected input of shape \(N, 3, H, W\), got \(1, 2, 5, 5\)"),
+    row("conv-zero-stride", lambda: nn.Conv2d(1, 1, 3, stride=0), ValueError,
+        r"Conv2d: kernel_size and stride must be positive"),
+    row("max_pool-kernel-larger-than-input", lambda: nn.MaxPool2d(4)(randn(1, 1, 3, 3)),
+        ValueError, r"max_pool2d: kernel size \(4, 4\) is larger than the padded input"),
+    row("avg_pool-not-4d", lambda: nn.AvgPool2d(2)(randn(4, 4)), ValueError,
+        r"AvgPool2d\(.*expected input of shape \(N, C, H, W\), got \(4, 4\)"),
+    row("batch_norm-wrong-channels", lambda: nn.BatchNorm1d(3)(randn(4, 5)), ValueError,
+        r"BatchNorm1d\(3\): expected input of shape \(N, C\) or \(N, C, L\) with C=3"),
+    row("batch_norm-single-sample", lambda: nn.BatchNorm1d(3)(randn(1, 3)), ValueError,
+        r"BatchNorm1d: Expected more than 1 value per channel when training"),
+    row("batch_norm-empty-batch", lambda: nn.BatchNorm1d(3)(randn(0, 3)), ValueError,
+        r"BatchNorm1d: Expected more than 1 value per channel"),
+    row("layer_norm-wrong-shape", lambda: nn.LayerNorm(4)(randn(2, 3)), ValueError,
+        r"LayerNorm\(\(4,\)\): expected input of shape \(\*, 4\), got \(2, 3\)"),
+]
+
+
+@pytest.mark.parametrize("call, error, message", ENGINE_CASES + NN_CASES)
+def test_misuse_raises_a_clear_error(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_integer_cast_does_not_record_a_gradient():
+    """As in PyTorch: an integer result cannot require grad, so no gradient flows through it."""
+    x = ones(2, requires_grad=True)
+    y = x.astype(np.int64)
+    assert not y.requires_grad
+
+
+# ------------------------------------------------------------------ bad input never corrupts state
+
+
+def snapshot(model, optimizer=None) -> dict:
+    """Deep copies of every parameter, gradient, buffer and the optimizer's state."""
+    state = {name: np.array(value) for name, value in model.state_dict().items()}
+    state.update({f"{name}.grad": None if p.grad is None else p.grad.data.copy()
+                  for name, p in model.named_parameters()})
+    if optimizer is not None:
+        state["optimizer"] = copy.deepcopy(optimizer.state_dict())
+    return state
+
+
+def assert_unchanged(before: dict, after: dict) -> None:
+    assert before.keys() == after.keys()
+    for key in before:
+        if key == "optimizer":
+            assert before[key]["param_groups"] == after[key]["param_groups"]
+            assert before[key]["state"].keys() == after[key]["state"].keys()
+            for index, values in before[key]["state"].items():
+                for name, value in values.items():
+                    np.testing.assert_array_equal(after[key]["state"][index][name], value)
+        elif before[key] is None:
+            assert after[key] is None, key
+        else:
+            np.testing.assert_array_equal(after[key], before[key], err_msg=key)
+
+
+def trained_model(make_optimizer):
+    """A two-layer model after one optimizer step (so the optimizer has state), fresh grads."""
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    optimizer = make_optimizer(model.parameters())
+    for _ in range(2):
+        optimizer.zero_grad()
+        model(ag.Tensor(rng.standard_normal((5, 3)).astype(np.float32))).sum().backward()
+        optimizer.step()
+    model(ag.Tensor(rng.standard_normal((5, 3)).astype(np.float32))).sum().backward()
+    return model, optimizer
+
+
+OPTIMIZERS = [
+    pytest.param(lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), id="SGD-momentum"),
+    pytest.param(lambda ps: optim.Adam(ps, lr=0.01), id="Adam"),
+    pytest.param(lambda ps: optim.RMSprop(ps, lr=0.01, centered=True), id="RMSprop"),
+]
+
+
+@pytest.mark.parametrize("make_optimizer", OPTIMIZERS)
+def test_optimizer_step_that_raises_changes_no_parameter_and_no_state(make_optimizer):
+    model, optimizer = trained_model(make_optimizer)
+    model[2].bias.grad = ag.zeros(5)  # the last parameter's gradient has the wrong shape
+    before = snapshot(model, optimizer)
+    with pytest.raises(ValueError, match=r"gradient of shape \(5,\) does not match"):
+        optimizer.step()
+    assert_unchanged(before, snapshot(model, optimizer))
+
+
+@pytest.mark.parametrize("make_optimizer", OPTIMIZERS)
+def test_optimizer_step_whose_closure_raises_changes_nothing(make_optimizer):
+    model, optimizer = trained_model(make_optimizer)
+    before = snapshot(model, optimizer)
+
+    def closure():
+        raise KeyError("data loader failed")
+
+    with pytest.raises(KeyError):
+        optimizer.step(closure)
+    assert_unchanged(before, snapshot(model, optimizer))
+
+
+def test_failed_optimizer_load_state_dict_changes_nothing():
+    model, optimizer = trained_model(lambda ps: optim.Adam(ps, lr=0.01))
+    saved = optimizer.state_dict()
+    saved["param_groups"][0]["lr"] = 0.5
+    saved["state"][3]["exp_avg"] = np.zeros(7)  # the last parameter has shape (2,)
+    before = snapshot(model, optimizer)
+    with pytest.raises(ValueError, match=r"'exp_avg' of parameter 3 has shape \(7,\)"):
+        optimizer.load_state_dict(saved)
+    assert_unchanged(before, snapshot(model, optimizer))
+
+
+def test_failed_model_load_state_dict_loads_nothing(tmp_path):
+    model, _ = trained_model(lambda ps: optim.SGD(ps, lr=0.1))
+    other = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 3))  # last layer differs
+    nn.save(other.state_dict(), tmp_path / "other.npz")
+    before = snapshot(model)
+    with pytest.raises(RuntimeError, match=r"size mismatch for '2.weight'"):
+        model.load_state_dict(nn.load(tmp_path / "other.npz"))
+    assert_unchanged(before, snapshot(model))
+
+
+def test_forward_that_raises_part_way_changes_no_parameter_or_gradient():
+    model, _ = trained_model(lambda ps: optim.SGD(ps, lr=0.1))
+    broken = nn.Sequential(model[0], model[1], nn.Linear(5, 2))  # 4 features reach it
+    before = snapshot(model)
+    with pytest.raises(ValueError, match=r"expected input with last dimension 5"):
+        broken(ag.ones(2, 3))
+    assert_unchanged(before, snapshot(model))
+
+
+def test_backward_that_raises_part_way_leaves_gradients_unchanged():
+    class FailingBackward(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise ArithmeticError("backward failed")
+
+    x = ones(3, requires_grad=True)
+    y = ones(3, requires_grad=True)
+    (x * y).sum().backward()
+    before = (x.grad.data.copy(), y.grad.data.copy())
+    # leaves receive their gradients only once the whole backward pass has succeeded
+    loss = (FailingBackward.apply(x) * 2.0).sum() + (y * 3.0).sum()
+    with pytest.raises(ArithmeticError):
+        loss.backward()
+    np.testing.assert_array_equal(x.grad.data, before[0])
+    np.testing.assert_array_equal(y.grad.data, before[1])
