@@ -24,13 +24,24 @@ DOCS = REPO_ROOT / "docs"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out-dir", type=Path, default=DOCS,
-                        help="directory for graph.<fmt> and graph_grad.<fmt> (default: docs/)")
-    parser.add_argument("--format", default="svg", choices=["svg", "png", "pdf"],
-                        help="output format (default: svg)")
-    parser.add_argument("--rankdir", default="TB", choices=["TB", "LR"],
-                        help="layout direction: top to bottom (default; reads well in a README) "
-                        "or left to right")
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        default=DOCS,
+        help="directory for graph.<fmt> and graph_grad.<fmt> (default: docs/)",
+    )
+    parser.add_argument(
+        "--format",
+        default="svg",
+        choices=["svg", "png", "pdf"],
+        help="output format (default: svg)",
+    )
+    parser.add_argument(
+        "--rankdir",
+        default="TB",
+        choices=["TB", "LR"],
+        help="layout direction: top to bottom (default; reads well in a README) or left to right",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     return parser.parse_args()
 
@@ -48,8 +59,7 @@ def main() -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     drawings = {
         "graph": ag.draw_graph(loss, params=model, rankdir=args.rankdir),
-        "graph_grad": ag.draw_graph(loss, params=model, rankdir=args.rankdir,
-                                    color_by="grad_norm"),
+        "graph_grad": ag.draw_graph(loss, params=model, rankdir=args.rankdir, color_by="grad_norm"),
     }
     for name, drawing in drawings.items():
         path = drawing.render(args.out_dir / name, format=args.format, cleanup=True)

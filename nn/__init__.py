@@ -1,6 +1,6 @@
 """nn: layers, losses, optimizers and training utilities built on ``autograd``."""
 
-from nn import functional, init, optim, utils
+from nn import data, datasets, functional, init, metrics, optim, utils
 from nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.conv import Conv2d
 from nn.dropout import Dropout
@@ -19,6 +19,7 @@ from nn.module import Module, ModuleList, Parameter, Sequential
 from nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from nn.pooling import AvgPool2d, MaxPool2d
 from nn.serialization import load, save
+from nn.training import evaluate, fit, predict
 
 __all__ = [
     "functional", "init", "Module", "ModuleList", "Parameter", "Sequential", "Linear",
@@ -27,4 +28,5 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "save", "load",
     "optim", "utils",
     "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout",
+    "data", "datasets", "metrics", "fit", "evaluate", "predict",
 ]
