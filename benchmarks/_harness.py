@@ -281,3 +281,22 @@ def check_agreement(factories: dict[str, Callable], params: list, data: dict,
                 f"relative difference {differences[name]:.3g} > {tolerance:g}"
             )
     return differences
+
+
+def compare_training(factories: dict[str, Callable], params: list, data: dict,
+                     args: argparse.Namespace) -> tuple[dict, dict, dict, list]:
+    """Check the implementations agree, then time them alternately.
+
+    Returns ``(agreement, medians, seconds by implementation, table rows)``; the rows are
+    ``impl, seconds, vs numpy, vs torch, train loss, test accuracy, page faults per step``.
+    """
+    agreement = check_agreement(factories, params, data, args)
+    runners = {name: (lambda f=f: time_training(f, params, data, args))
+               for name, f in factories.items()}
+    summary = medians(alternate(runners, args.rounds, args.warmup))
+    seconds = {name: m["seconds"] for name, m in summary.items()}
+    rows = [[name, m["seconds"], ratio(m["seconds"], seconds.get("numpy")),
+             ratio(m["seconds"], seconds.get("torch")), m["loss"], m["accuracy"],
+             m["page_faults_per_step"]]
+            for name, m in summary.items()]
+    return agreement, summary, seconds, rows

@@ -248,16 +248,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     factories = h.chosen_implementations(args, IMPLEMENTATIONS)
     data = fashion_mnist(n_train=args.n_train, n_test=1000 if args.quick else None, seed=args.seed)
-    params = initial_params(args.seed)
-    agreement = h.check_agreement(factories, params, data, args)
-    runners = {name: (lambda f=f: h.time_training(f, params, data, args))
-               for name, f in factories.items()}
-    summary = h.medians(h.alternate(runners, args.rounds, args.warmup))
-    seconds = {name: m["seconds"] for name, m in summary.items()}
-    rows = [[name, m["seconds"], h.ratio(m["seconds"], seconds.get("numpy")),
-             h.ratio(m["seconds"], seconds.get("torch")), m["loss"], m["accuracy"],
-             m["page_faults_per_step"]]
-            for name, m in summary.items()]
+    agreement, summary, seconds, rows = h.compare_training(
+        factories, initial_params(args.seed), data, args)
     targets = [h.target("cnn ours/torch", h.ratio(seconds.get("ours"), seconds.get("torch")), 1.5)]
     record = {"unit": "s/pass", "n_train": len(data["y_train"]), "data": data["source"],
               "medians": summary, "agreement": agreement, "targets": targets}
