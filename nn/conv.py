@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 import autograd as ag
@@ -56,10 +54,7 @@ class Conv2d(Module):
 
     def reset_parameters(self) -> None:
         """PyTorch's default: ``kaiming_uniform_(a=sqrt(5))``, bias U(-1/sqrt(fan_in), ...)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size[0] * self.kernel_size[1])
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, x: ag.Tensor) -> ag.Tensor:
         """(N, C_in, H, W) -> (N, C_out, Ho, Wo)."""
