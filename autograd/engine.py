@@ -16,7 +16,7 @@ import heapq
 
 import numpy as np
 
-from autograd import anomaly
+from autograd import anomaly, hooks
 from autograd.function import STAND_IN_MIN_BYTES
 from autograd.grad_mode import _state
 from autograd.tensor import Tensor
@@ -112,8 +112,8 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
         grad = values.pop(node)
         if capture is not None and node in capture:
             captured[node] = grad
-        if node.retained is not None:
-            _retain(node.retained(), grad, create_graph)
+        if node.retained is not None:  # a tensor with hooks or retain_grad()
+            grad = _watched(node.retained(), grad, create_graph)
         input_grads = node.fn._backward(node, grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
@@ -145,10 +145,15 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                 large_intermediate = True
         if not retain_graph:
             node.release(large_intermediate)
+    if hooks.grad_hooks:
+        for leaf in leaves:
+            values[leaf] = hooks.run_grad_hooks(leaf, values[leaf], create_graph)
     if capture is not None:
         return captured, {leaf: values[leaf] for leaf in leaves}
     for leaf in leaves:
         _accumulate_leaf(leaf, values[leaf], create_graph)
+        if hooks.post_accumulate_hooks:
+            hooks.run_post_accumulate_hooks(leaf)
     return None
 
 
@@ -163,9 +168,17 @@ def _accumulate_leaf(leaf: Tensor, grad, create_graph: bool) -> None:
         leaf.grad = Tensor._make(leaf.grad.data + grad)
 
 
-def _retain(tensor: Tensor | None, grad, create_graph: bool) -> None:
+def _watched(tensor: Tensor | None, grad, create_graph: bool):
+    """Run a non-leaf tensor's hooks on its gradient, then keep it if it retains its grad."""
     if tensor is None:
-        return
+        return grad
+    grad = hooks.run_grad_hooks(tensor, grad, create_graph)
+    if tensor._retains_grad:
+        _retain(tensor, grad, create_graph)
+    return grad
+
+
+def _retain(tensor: Tensor, grad, create_graph: bool) -> None:
     if create_graph:
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
     else:

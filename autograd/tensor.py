@@ -154,6 +154,30 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever this tensor's gradient is computed.
+
+        The hook may return a replacement gradient (same shape) or None. Returns a
+        handle whose ``remove()`` unregisters the hook. On a leaf the hook sees the
+        gradient of one backward pass, before it is added to ``.grad``.
+        """
+        from autograd import hooks
+
+        handle = hooks.add(hooks.grad_hooks, self, hook, "register_hook")
+        if self.grad_fn is not None:
+            self.grad_fn.retain(self)
+        return handle
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` on a leaf after backward has added to its ``.grad``."""
+        from autograd import hooks
+
+        if self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors have "
+                               "their gradient accumulated; use register_hook on non-leaves")
+        return hooks.add(hooks.post_accumulate_hooks, self, hook,
+                         "register_post_accumulate_grad_hook")
+
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
         if not self.requires_grad:
