@@ -97,8 +97,12 @@ def _deliver(tensor: Tensor, grad, sums: _Sums, queue: list, leaves: list) -> No
         heapq.heappush(queue, (-node.sequence, node))
 
 
-def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
-    """Backpropagate ``root_grads``; accumulate into leaves' ``.grad`` or return ``capture``d."""
+def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None, tracer=None):
+    """Backpropagate ``root_grads``; accumulate into leaves' ``.grad`` or return ``capture``d.
+
+    ``tracer(node, grad, input_grads)``, if given, is called after each node's backward
+    (``ag.trace_backward`` records the steps with it).
+    """
     sums = _Sums(create_graph)
     queue = []  # heap of (-node.sequence, node): the newest node first
     leaves = []
@@ -117,6 +121,8 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
         input_grads = node.fn._backward(node, grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
+        if tracer is not None:
+            tracer(node, grad, input_grads)
         if check_anomaly:
             for index, input_grad in enumerate(input_grads):
                 if input_grad is not None and node.needs_input_grad[index]:
@@ -201,8 +207,12 @@ class _BackwardMode:
         _state.enabled, _state.create_graph = self.previous
 
 
-def backward(root: Tensor, gradient=None, retain_graph=None, create_graph: bool = False) -> None:
-    """Accumulate d(root)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
+def backward(root: Tensor, gradient=None, retain_graph=None, create_graph: bool = False,
+             tracer=None) -> None:
+    """Accumulate d(root)/d(leaf) into the ``.grad`` of every leaf that requires grad.
+
+    ``tracer``: see ``_run`` (for ``ag.trace_backward``).
+    """
     if not root.requires_grad:
         raise RuntimeError(
             "backward: the tensor does not require grad and has no grad_fn; make its inputs "
@@ -211,7 +221,8 @@ def backward(root: Tensor, gradient=None, retain_graph=None, create_graph: bool 
     if retain_graph is None:
         retain_graph = create_graph
     with _BackwardMode(create_graph):
-        _run([root], [_initial_gradient(root, gradient, create_graph)], retain_graph, create_graph)
+        _run([root], [_initial_gradient(root, gradient, create_graph)], retain_graph, create_graph,
+             tracer=tracer)
 
 
 def _as_sequence(value, what: str) -> list:

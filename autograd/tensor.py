@@ -139,6 +139,14 @@ class Tensor:
 
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
+    def _bump_version(self) -> None:
+        """Record that ``data`` was changed in place (optimizers, ``nn.init``, loading).
+
+        Called by library code after every in-place change of a tensor's values, so
+        that a backward needing the old values can refuse to run.
+        """
+        # The version counters themselves arrive with the engine redesign.
+
     def detach(self) -> Tensor:
         """A new tensor sharing the data, cut from the graph (``requires_grad=False``)."""
         return Tensor._make(self.data)
