@@ -13,6 +13,7 @@ formulas stay one line.
 from __future__ import annotations
 
 import heapq
+import threading
 
 import numpy as np
 
@@ -192,6 +193,24 @@ def _retain(tensor: Tensor, grad, create_graph: bool) -> None:
         tensor.grad = Tensor._make(np.array(value))
 
 
+class _Callbacks(threading.local):
+    queue = None  # a list while a backward pass runs in this thread
+
+
+_callbacks = _Callbacks()
+
+
+def queue_callback(callback) -> None:
+    """Run ``callback()`` once the backward pass now running in this thread has finished.
+
+    Called from a hook during ``backward()`` (data-parallel training flushes its
+    gradient buckets this way). Outside a backward pass it raises.
+    """
+    if _callbacks.queue is None:
+        raise RuntimeError("queue_callback: no backward pass is running in this thread")
+    _callbacks.queue.append(callback)
+
+
 class _BackwardMode:
     """Grad mode and create-graph flag for the duration of one backward pass."""
 
@@ -199,12 +218,17 @@ class _BackwardMode:
         self.create_graph = create_graph
 
     def __enter__(self) -> None:
-        self.previous = (_state.enabled, _state.create_graph)
+        self.previous = (_state.enabled, _state.create_graph, _callbacks.queue)
         _state.enabled = self.create_graph
         _state.create_graph = self.create_graph
+        _callbacks.queue = []
 
-    def __exit__(self, *exc_info) -> None:
-        _state.enabled, _state.create_graph = self.previous
+    def __exit__(self, exc_type, *exc_info) -> None:
+        queued = _callbacks.queue
+        _state.enabled, _state.create_graph, _callbacks.queue = self.previous
+        if exc_type is None:
+            for callback in queued:
+                callback()
 
 
 def backward(root: Tensor, gradient=None, retain_graph=None, create_graph: bool = False,

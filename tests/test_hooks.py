@@ -123,3 +123,25 @@ def test_hook_matches_torch_on_intermediate_and_leaf():
     tx.register_hook(lambda g: g - 1)
     (ty * ty).sum().backward()
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_queued_callback_runs_once_after_backward_finishes():
+    from autograd.engine import queue_callback
+
+    x = leaf([1.0, 2.0])
+    events = []
+
+    def hook(tensor):
+        events.append("accumulated")
+        queue_callback(lambda: events.append(("done", tensor.grad.data.tolist())))
+
+    x.register_post_accumulate_grad_hook(hook)
+    (x * 2).sum().backward()
+    assert events == ["accumulated", ("done", [2.0, 2.0])]
+
+
+def test_queue_callback_outside_backward_raises():
+    from autograd.engine import queue_callback
+
+    with pytest.raises(RuntimeError, match="no backward pass"):
+        queue_callback(lambda: None)
