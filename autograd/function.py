@@ -150,7 +150,7 @@ class Node:
 # A read-only buffer behind every released tensor's data: zero strides, no memory.
 _RELEASED_BUFFER = bytes(32)
 # Inputs smaller than this are not worth a stand-in (see Node.release).
-STAND_IN_MIN_BYTES = 16384
+STAND_IN_MIN_BYTES = 4096
 
 
 def _stand_in(tensor: Tensor) -> Tensor:
@@ -210,6 +210,14 @@ def _explain(name: str, error: Exception, inputs: tuple) -> str:
     if "broadcast" in str(error) and len(shapes) == 2:
         return f"{name}: shapes {shapes[0]} and {shapes[1]} cannot be broadcast together"
     return f"{name}: {error} (input shapes {', '.join(map(str, shapes))})"
+
+
+def plain_error(error: Exception) -> type:
+    """The built-in class of ``error`` (NumPy's subclasses take other constructor arguments)."""
+    for kind in (IndexError, TypeError, ValueError):
+        if isinstance(error, kind):
+            return kind
+    return type(error)
 
 
 def _snake_case(class_name: str) -> str:
@@ -279,7 +287,7 @@ class Op:
         except (ValueError, IndexError, TypeError) as error:
             if str(error).startswith(f"{cls.name}:"):
                 raise  # already explained by the op's own checks
-            raise type(error)(_explain(cls.name, error, inputs)) from None
+            raise plain_error(error)(_explain(cls.name, error, inputs)) from None
         if type(out) is not np.ndarray:  # NumPy returns scalars for 0-d results
             out = np.asarray(out)
         if not record:

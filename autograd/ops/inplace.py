@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.function import Op
+from autograd.function import Op, plain_error
 from autograd.grad_mode import _state, no_grad
 from autograd.ops import arithmetic, dual, shape, unary
 from autograd.ops.index import plain_index, select
@@ -99,7 +99,7 @@ def _arithmetic(name: str, ufunc, function):
             try:
                 ufunc(self.data, other, out=self.data, casting="same_kind")
             except (TypeError, ValueError) as error:
-                raise type(error)(f"{name}: {error} (tensor shape {self.shape}, dtype "
+                raise plain_error(error)(f"{name}: {error} (tensor shape {self.shape}, dtype "
                                   f"{self.dtype}; operand shape {np.shape(other)})") from None
             self._bump_version()
             return self
@@ -169,7 +169,7 @@ def setitem(self, index, value) -> None:
         try:
             self.data[index] = value.data
         except (ValueError, IndexError, TypeError) as error:
-            raise type(error)(f"setitem: {error} (tensor shape {self.shape}, value shape "
+            raise plain_error(error)(f"setitem: {error} (tensor shape {self.shape}, value shape "
                               f"{value.shape})") from None
         self._bump_version()
         return
