@@ -123,11 +123,17 @@ class ModuleHooks:
         """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to
         the module's positional inputs have been computed, as PyTorch does.
 
-        ``grad_input`` has one entry per positional argument (None for arguments that are not
-        Tensors or do not require grad), ``grad_output`` one per output (None for an output
-        that received no gradient). The hook may return a tuple of replacements for
-        ``grad_input``. When no input requires grad the hook runs once the outputs'
+        ``grad_input`` has one entry per positional argument (None for an argument that is not
+        a Tensor, zeros for a Tensor that does not require grad or was not used),
+        ``grad_output`` one per output (None for an output that received no gradient).
+        The hook may return a tuple of replacements for ``grad_input`` (None: no gradient
+        for that input). When no input requires grad the hook runs once the outputs'
         gradients are known, with ``grad_input`` all None. Returns a removable handle.
+
+        Example (watch gradient norms)::
+
+            layer.register_full_backward_hook(
+                lambda module, grad_input, grad_output: print(grad_output[0].abs().max()))
         """
         return add_hook(self._backward_hooks, hook, prepend,
                                      "register_full_backward_hook")
@@ -279,6 +285,9 @@ class _BackwardHook:
         if not positions or not ag.is_grad_enabled():
             return args
         self.input_positions = positions
+        # a Tensor input that does not require grad has a zero gradient (PyTorch's too)
+        self.constant_inputs = [(i, arg.shape, arg.dtype) for i, arg in enumerate(args)
+                                if isinstance(arg, Tensor) and not arg.requires_grad]
         routed = _route([args[i] for i in positions], self._on_input_grads, None)
         new_args = list(args)
         for position, tensor in zip(positions, routed):
@@ -319,6 +328,8 @@ class _BackwardHook:
 
     def _call_without_input_grads(self) -> None:
         """No input requires grad: the hooks run now, with ``grad_input`` all None."""
+        warnings.warn("Full backward hook is firing when gradients are computed with respect to "
+                      "module outputs since no inputs require gradients", stacklevel=2)
         grad_inputs = (None,) * self.num_inputs
         for hook in list(self.module._backward_hooks.values()):
             result = hook(self.module, grad_inputs, self.grad_outputs)
@@ -336,6 +347,8 @@ class _BackwardHook:
         grad_inputs = [None] * self.num_inputs
         for position, grad in zip(self.input_positions, grads):
             grad_inputs[position] = grad
+        for position, shape, dtype in self.constant_inputs:
+            grad_inputs[position] = Tensor(np.zeros(shape, dtype=dtype))
         for hook in list(self.module._backward_hooks.values()):
             replaced = hook(self.module, tuple(grad_inputs), self.grad_outputs)
             if replaced is not None:
