@@ -168,6 +168,8 @@ class Optimizer:
     def _check_group(self, group: dict[str, Any]) -> None:
         """Validate (and normalise) one group's hyper-parameters; subclasses add their rules."""
         for key in self._non_negative:
+            if key not in group:  # a subclass's own defaults need not have them all
+                continue
             value = group[key]
             if not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError(f"{self._name}: invalid {key} {value!r} (must be a number >= 0)")
