@@ -94,7 +94,8 @@ class Module(module_hooks.ModuleHooks):
         if isinstance(value, Parameter):
             self.register_parameter(name, value)
         elif isinstance(value, Module):
-            self.add_module(name, value)
+            self._forget(name, keep=modules)
+            modules[name] = value
         elif name in params:
             if value is not None:
                 raise TypeError(
@@ -142,21 +143,16 @@ class Module(module_hooks.ModuleHooks):
             self.__dict__["_non_persistent"].discard(name)
         self.__dict__.pop(name, None)
 
-    def _check_free(self, kind: str, name: str) -> None:
-        """A name the class already uses (a method, a property) would hide the entry."""
-        if hasattr(type(self), name):
-            raise KeyError(f"{type(self).__name__}: cannot register {kind} '{name}': attribute "
-                           f"'{name}' already exists")
-
-    @staticmethod
-    def _check_name(kind: str, name: Any) -> None:
+    def _check_name(self, kind: str, name: Any) -> None:
         if not isinstance(name, str) or not name or "." in name:
             raise KeyError(f"{kind} name must be a non-empty string without '.', got {name!r}")
+        if hasattr(type(self), name):  # a method or property of the class would hide it
+            raise KeyError(f"{type(self).__name__}: cannot register {kind} '{name}': attribute "
+                           f"'{name}' already exists")
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a Parameter (or ``None``, a declared-but-absent one such as ``bias=False``)."""
         self._check_name("parameter", name)
-        self._check_free("parameter", name)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
                 f"{type(self).__name__}.register_parameter('{name}'): expected nn.Parameter "
@@ -175,7 +171,6 @@ class Module(module_hooks.ModuleHooks):
         non-persistent buffer is left out of ``state_dict``.
         """
         self._check_name("buffer", name)
-        self._check_free("buffer", name)
         buffers = self.__dict__["_buffers"]
         self._forget(name, keep=buffers)
         buffers[name] = self._as_buffer(name, tensor)
@@ -197,7 +192,6 @@ class Module(module_hooks.ModuleHooks):
     def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` as a child called ``name`` (``None`` declares an empty slot)."""
         self._check_name("module", name)
-        self._check_free("module", name)
         if module is not None and not isinstance(module, Module):
             raise TypeError(
                 f"{type(self).__name__}.add_module('{name}'): expected nn.Module, "

@@ -477,3 +477,14 @@ def test_zero_grad_in_place_bumps_the_gradients_version(bumped):
     bumped.clear()
     layer.zero_grad(set_to_none=False)
     assert {id(t) for t in bumped} == {id(layer.weight.grad), id(layer.bias.grad)}
+
+
+def test_a_child_may_replace_a_class_level_default_as_in_torch():
+    class WithDefault(nn.Module):
+        act = None
+
+        def __init__(self):
+            super().__init__()
+            self.act = nn.ReLU()
+
+    assert [name for name, _ in WithDefault().named_children()] == ["act"]
