@@ -66,7 +66,6 @@ def add_hook(hooks: OrderedDict, hook: Callable, prepend: bool, what: str,
     return handle
 
 
-
 #: per-module hook tables (id -> hook, in call order) and the sets flagging hook options
 _HOOK_TABLES = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks")
 _HOOK_FLAGS = ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs",
