@@ -3,9 +3,6 @@
 import os as _os
 
 from autograd.anomaly import register_library as _register_library
-
-_register_library(_os.path.dirname(__file__))  # detect_anomaly points past nn's frames
-
 from nn import data, datasets, functional, init, metrics, optim, utils
 from nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
@@ -38,3 +35,5 @@ __all__ = [
     "data", "datasets", "metrics", "fit", "evaluate", "predict",
     "ModuleDict", "ParameterList", "ParameterDict",
 ]
+
+_register_library(_os.path.dirname(__file__))  # detect_anomaly points past nn's frames
