@@ -18,7 +18,7 @@ import threading
 import numpy as np
 
 from autograd import anomaly, hooks
-from autograd.function import STAND_IN_MIN_BYTES
+from autograd.function import FREED_GRAPH_MESSAGE, STAND_IN_MIN_BYTES
 from autograd.grad_mode import _state
 from autograd.tensor import Tensor
 
@@ -118,7 +118,13 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                 values[key] = input_grad
                 heapq.heappush(queue, (-parent.sequence, parent))
         if node is not None and not retain_graph:
-            node.release(_worth_stand_ins(node.inputs))
+            stand_ins = False  # is an input that is not a parameter worth a data-free stand-in?
+            for tensor in node.inputs:
+                if tensor.data.nbytes >= STAND_IN_MIN_BYTES and (
+                        tensor.grad_fn is not None or not tensor.requires_grad):
+                    stand_ins = True
+                    break
+            node.release(stand_ins)
         if not queue:
             break
         node = heapq.heappop(queue)[1]
@@ -127,6 +133,8 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
             captured[node] = grad
         if node.retained is not None:  # a tensor with hooks or retain_grad()
             grad = _watched(node.retained(), grad, create_graph)
+        if node.freed:
+            raise RuntimeError(FREED_GRAPH_MESSAGE.format(node.name))
         input_grads = node.fn._backward(node, grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
@@ -149,15 +157,6 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
         if hooks.post_accumulate_hooks:
             hooks.run_post_accumulate_hooks(leaf)
     return None
-
-
-def _worth_stand_ins(inputs) -> bool:
-    """True if an input other than a parameter (a leaf that requires grad) is large."""
-    for tensor in inputs:
-        if tensor.data.nbytes >= STAND_IN_MIN_BYTES and (
-                tensor.grad_fn is not None or not tensor.requires_grad):
-            return True
-    return False
 
 
 def _own(leaves: list, values: dict, owned: set, root_grads) -> None:

@@ -68,7 +68,7 @@ class Node:
     # Slots for what every node holds (one node per recorded op, so it pays to
     # keep them cheap); op constants (``ctx.axis = ...``) go to ``__dict__``.
     __slots__ = ("fn", "inputs", "needs_input_grad", "output", "sequence", "retained", "stamp",
-                 "output_version", "freed", "saved", "__dict__", "__weakref__")
+                 "output_version", "freed", "__dict__", "__weakref__")
     trace = None  # set under detect_anomaly(): the user's source line of the forward
 
     def __init__(self, fn, inputs: tuple, needs_input_grad: tuple) -> None:
@@ -81,7 +81,6 @@ class Node:
         self.stamp = clock.now
         self.output_version = None  # the output's version counter, once it has one
         self.freed = False
-        self.saved = ()  # what a Function's ctx.save_for_backward kept
 
     @property
     def name(self) -> str:
@@ -98,13 +97,14 @@ class Node:
         """What ``save_for_backward`` kept, as tensors of the graph under ``create_graph``."""
         if self.freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE.format(self.name))
+        saved = self.__dict__.get("saved", ())
         if self.stamp != clock.now:
-            saved = [t for t in self.saved if isinstance(t, Tensor)]
-            output_saved = any(t.data is self.output for t in saved)
-            _check_versions(self, saved, output_saved)
+            tensors = [t for t in saved if isinstance(t, Tensor)]
+            output_saved = any(t.data is self.output for t in tensors)
+            _check_versions(self, tensors, output_saved)
         if not _state.create_graph:
-            return self.saved
-        return tuple([self._graph_value(value) for value in self.saved])
+            return saved
+        return tuple([self._graph_value(value) for value in saved])
 
     def _graph_value(self, value):
         """A saved input tensor is itself; the output's data becomes the graph's output."""
@@ -131,14 +131,17 @@ class Node:
         ``backward()`` pins neither the step's activations nor its input batch,
         while the graph's structure (shapes, dtypes, names) stays drawable.
         """
-        self.freed = bool(self.fn._saved_spec) or bool(self.saved)
         self.output = None
-        self.saved = ()
+        freed = bool(self.fn._saved_spec)
         constants = self.__dict__
-        for key, value in constants.items():
-            if isinstance(value, np.ndarray):
-                constants[key] = None
-                self.freed = True
+        if constants:
+            if constants.pop("saved", None):  # a Function's saved tensors
+                freed = True
+            for key, value in constants.items():
+                if isinstance(value, np.ndarray):
+                    constants[key] = None
+                    freed = True
+        self.freed = freed
         if stand_ins:
             self.inputs = tuple([t if t.grad_fn is None and t.requires_grad else _stand_in(t)
                                  for t in self.inputs])
@@ -345,20 +348,30 @@ def _saved_spec(cls) -> tuple:
 
 
 def _backward_runner(cls):
-    """The function the engine calls for ``cls``: fetches the saved values, checks versions."""
+    """The function the engine calls for ``cls``: fetches the saved values, checks versions.
+
+    (The engine has checked that the node was not freed by an earlier backward.)
+    """
     backward = cls.backward
     spec = cls._saved_spec
-    output_saved = -1 in spec
     if not spec:
+        return backward  # the engine checks ``node.freed`` itself
+    output_saved = -1 in spec
+    if len(spec) == 2 and min(spec) >= 0 and not _optional(cls, spec):
+        first, second = spec  # two inputs (mul, matmul, ...): unrolled, it runs once per node
+
         def run(node, grad):
-            if node.freed:
-                raise RuntimeError(FREED_GRAPH_MESSAGE.format(node.name))
-            return backward(node, grad)
+            a, b = node.inputs[first], node.inputs[second]
+            if node.stamp != clock.now:
+                _check_versions(node, (a, b), False)
+            if _state.create_graph:
+                return backward(node, grad, a, b)
+            return backward(node, grad, a.data, b.data)
         return run
 
+    largest = max(spec)
+
     def run(node, grad):
-        if node.freed:
-            raise RuntimeError(FREED_GRAPH_MESSAGE.format(node.name))
         inputs = node.inputs
         if len(inputs) <= largest:  # an optional input (``bias=None``) was left out
             inputs = inputs + (None,) * (largest + 1 - len(inputs))
@@ -373,8 +386,15 @@ def _backward_runner(cls):
                       else node.output for i in spec]
         return backward(node, grad, *values)
 
-    largest = max(spec)
     return run
+
+
+def _optional(cls, spec: tuple) -> bool:
+    """True if a forward input that backward asks for has a default (may be left out)."""
+    parameters = [parameter for parameter in inspect.signature(cls.forward).parameters.values()
+                  if parameter.kind is parameter.POSITIONAL_OR_KEYWORD][1:]
+    return any(parameters[i].default is not parameter.empty for i in spec if i >= 0
+               for parameter in [parameters[i]])
 
 
 class Function:
@@ -438,8 +458,6 @@ class Function:
 
     @classmethod
     def _backward(cls, ctx: Node, grad):
-        if ctx.freed:
-            raise RuntimeError(FREED_GRAPH_MESSAGE.format(ctx.name))
         grad_tensor = grad if isinstance(grad, Tensor) else Tensor._make(grad)
         grads = cls.backward(ctx, grad_tensor)
         if type(grads) is not tuple:

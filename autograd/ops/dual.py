@@ -106,6 +106,27 @@ def where(condition, x, y):
     return np.where(condition, x, y)
 
 
+_SAME_SIZE_INTS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def keep(grad, mask):
+    """``grad`` where ``mask`` is true, exactly 0 elsewhere (even where ``grad`` is inf or NaN).
+
+    The derivative of relu, clip, max...: multiplying by a 0/1 mask would turn an
+    infinite gradient into NaN. On arrays the selection is branchless (the mask
+    ANDed into the bits), several times faster than ``np.where`` on random masks.
+    """
+    if isinstance(grad, Tensor):
+        from autograd.ops.shape import where as tensor_where
+
+        return tensor_where(mask, grad, 0.0)
+    unsigned = _SAME_SIZE_INTS.get(grad.dtype.itemsize)
+    if grad.dtype.kind != "f" or unsigned is None or mask.shape != grad.shape:
+        return np.where(mask, grad, 0.0).astype(grad.dtype, copy=False)
+    bits = np.negative(mask, dtype=unsigned)  # True -> all ones, False -> 0
+    return (np.ascontiguousarray(grad).view(unsigned) & bits).view(grad.dtype)
+
+
 def reuse(saved: np.ndarray, recompute: Callable, like) -> np.ndarray | Tensor:
     """An intermediate of the forward pass that backward needs again.
 

@@ -58,7 +58,7 @@ class Max(Op):
         x, out = dual.constant(x), dual.constant(out)
         winners = x == out.reshape(kept_shape(ctx.in_shape, ctx.axes))
         share = winners / winners.sum(axis=ctx.axes, keepdims=True)
-        return dual.where(winners, _expand(grad, ctx.in_shape, ctx.axes) * share, 0.0)
+        return dual.keep(_expand(grad, ctx.in_shape, ctx.axes) * share, winners)
 
 
 def _reduce(op: type[Op], name: str, x, axis, keepdims: bool, **params) -> Tensor:

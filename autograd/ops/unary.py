@@ -2,7 +2,7 @@
 
 Each backward is written with ``autograd.ops.dual`` and receives the input
 (``x``) or the output (``out``) it names, so it also runs on Tensors when the
-backward pass is recorded. Masks select (``where``) rather than multiply, so an
+backward pass is recorded. Masks select (``dual.keep``) rather than multiply, so an
 infinite upstream gradient gives 0, not NaN, where the derivative is 0 (as PyTorch).
 """
 
@@ -34,9 +34,9 @@ sin = elementwise("sin", np.sin, "d/dx sin(x) = cos(x)",
 cos = elementwise("cos", np.cos, "d/dx cos(x) = -sin(x)",
                   lambda ctx, grad, x: -grad * dual.sin(x))
 tanh = elementwise("tanh", np.tanh, "d/dx tanh(x) = 1 - tanh(x)**2",
-                   lambda ctx, grad, out: grad * (1 - out * out))
+                   lambda ctx, grad, out: grad * (1.0 - out * out))
 sigmoid = elementwise("sigmoid", dual.sigmoid, "d/dx sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))",
-                      lambda ctx, grad, out: grad * (1 - out) * out)
+                      lambda ctx, grad, out: grad * (1.0 - out) * out)
 
 
 def _relu_array(x: np.ndarray) -> np.ndarray:
@@ -47,7 +47,7 @@ def _relu_array(x: np.ndarray) -> np.ndarray:
 
 
 relu = elementwise("relu", _relu_array, "d/dx relu(x) = [x > 0]",
-                   lambda ctx, grad, out: dual.where(dual.constant(out) > 0, grad, 0.0))
+                   lambda ctx, grad, out: dual.keep(grad, dual.constant(out) > 0))
 
 
 # ------------------------------------------------------------------ the error function
@@ -134,7 +134,7 @@ class Clip(Op):
         return np.clip(x, a_min, a_max)
 
     def backward(ctx, grad):
-        return dual.where(ctx.inside, grad, 0.0)
+        return dual.keep(grad, ctx.inside)
 
 
 def clip(x, a_min=None, a_max=None, *, min=None, max=None) -> Tensor:  # noqa: A002
