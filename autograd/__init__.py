@@ -65,6 +65,7 @@ from autograd.ops.shape import (
     where,
 )
 from autograd.tensor import Tensor, tensor
+from autograd.trace import trace_backward
 from autograd.viz import draw_graph
 
 __all__ = [
@@ -75,5 +76,5 @@ __all__ = [
     "maximum", "mean", "min", "minimum", "mul", "neg", "no_grad", "ones", "ones_like", "pad",
     "power", "rand", "randn", "relu", "reshape", "set_grad_enabled", "sigmoid", "sin",
     "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "swapaxes", "tanh", "tensor",
-    "transpose", "var", "where", "zeros", "zeros_like",
+    "trace_backward", "transpose", "var", "where", "zeros", "zeros_like",
 ]
