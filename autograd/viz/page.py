@@ -150,7 +150,8 @@ def write_page(trace, path) -> str:
     """Write the stepping page for ``trace`` (an ``autograd.trace.Trace``) to ``path``."""
     graph = walk(trace.root)
     states, final = _states(trace, graph)
-    options = scene.Options(style="micrograd", rankdir="LR")
+    # Left to right reads like the formula for a few ops; bigger graphs fit a screen top down.
+    options = scene.Options(style="micrograd", rankdir="LR" if len(graph.ops) <= 4 else "TB")
     svg = drawing.to_digraph(scene.build(graph, Gradients(arrays=final), options)).pipe(
         format="svg", encoding="utf-8")
     svg = svg[svg.index("<svg"):]
