@@ -17,6 +17,7 @@ from nn.losses import (
 )
 from nn.module import Module, ModuleList, Parameter, Sequential
 from nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from nn.plotting import plot_history
 from nn.pooling import AvgPool2d, MaxPool2d
 from nn.serialization import load, save
 from nn.training import evaluate, fit, predict
@@ -28,5 +29,5 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "save", "load",
     "optim", "utils",
     "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout",
-    "data", "datasets", "metrics", "fit", "evaluate", "predict",
+    "data", "datasets", "metrics", "fit", "evaluate", "predict", "plot_history",
 ]
