@@ -166,3 +166,15 @@ def test_the_example_cnn_drawn_with_boxes_fits_a_laptop_screen(tmp_path):
         tmp_path / "cnn", format="png")
     width, _ = png_size(path)
     assert width < 1600
+
+
+def test_compact_heat_gives_each_module_the_rms_of_its_parameters_gradients():
+    model, loss = model_and_loss(record=True)
+    loss.backward(retain_graph=True)
+    graph = draw_graph(loss, params=model, compact=True, color_by="grad_norm")
+    first = model[0]
+    grads = np.concatenate([first.weight.grad.data.ravel(), first.bias.grad.data.ravel()])
+    expected = np.sqrt(np.mean(grads.astype(np.float64) ** 2))
+    (label,) = re.findall(r"<b>0: Linear</b>(.*?)> ", graph.source)
+    assert f"grad rms {expected:.2g}" in label
+    assert ">module<" in graph.source  # the legend explains the module nodes

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from autograd.viz import modules, style
 from autograd.viz.nodes import op_name, op_params, producer, values_freed
 from autograd.viz.walk import Gradients, Graph, kind
@@ -82,13 +84,13 @@ def build(graph: Graph, grads: Gradients, options: Options, model=None) -> Scene
     hidden = {j for j, box in layout.op_box.items() if layout.home(box) is not None}
     kinds = _tensors(drawn, graph, grads, options, layout)
     _ops(drawn, graph, options, layout, hidden)
-    _modules(drawn, graph, layout)
+    _modules(drawn, graph, layout, grads if options.heat else None)
     _edges(drawn, graph, layout)
     _beside_their_op(drawn, graph, layout)
     notes = [FREED_NOTE] * grads.freed
     notes += [NOT_SCALAR_NOTE.format(tuple(graph.tensors[0].shape))] * grads.not_scalar
     label = style.legend(sorted(kinds, key=list(style.KINDS).index), options.heat, notes,
-                         options.style)
+                         options.style, modules=bool(layout.collapsed))
     if label:
         drawn.graph_attr.update(label=label, labelloc="t", labeljust="l", fontsize="10")
     return drawn
@@ -172,18 +174,21 @@ def _ops(drawn, graph, options, layout, hidden) -> None:
         drawn.nodes.append((f"op{j}", attrs, layout.op_box.get(j, "")))
 
 
-def _modules(drawn, graph, layout) -> None:
-    """Compact mode: one node per collapsed module, showing the shape it outputs."""
+def _modules(drawn, graph, layout, grads: Gradients | None) -> None:
+    """Compact mode: one node per collapsed module; with heat, coloured by the gradient
+    of its parameters (all of them together)."""
     for box, node_id in layout.collapsed.items():
         members = sorted(j for j, b in layout.op_box.items() if layout.home(b) == box)
         if not members:
             continue
         names = [op_name(graph.ops[j]) for j in reversed(members)]  # in the order they ran
-        output = graph.tensors[min(graph.output_of[j] for j in members)]  # nearest the root
         params = {i for is_input, i, j in graph.edges if is_input and j in members
                   and producer(graph.tensors[i]) is None and graph.tensors[i].requires_grad}
         count = sum(graph.tensors[i].data.size for i in params)
-        attrs = style.module_node(box, layout.classes.get(box, "?"), names, count, output)
+        known = [grads.arrays[i].ravel() for i in sorted(params)
+                 if grads is not None and i in grads.arrays]
+        gradient = np.concatenate(known) if known else None
+        attrs = style.module_node(box, layout.classes.get(box, "?"), names, count, gradient)
         attrs["id"] = node_id
         drawn.nodes.append((node_id, attrs, drawn.parent(box)))
 

@@ -218,13 +218,18 @@ def op_micrograd(name: str) -> dict:
             "tooltip": name}
 
 
-def module_node(name: str, cls: str, ops: list[str], params: int, output) -> dict:
-    """A whole module drawn as one node (compact mode)."""
-    shape = f"<br/>{small(html.escape(describe(output)))}" if output is not None else ""
-    label = f"<<b>{html.escape(name)}: {html.escape(cls)}</b>{shape}>"
+def module_node(name: str, cls: str, ops: list[str], params: int, grad) -> dict:
+    """A whole module drawn as one node (compact mode); ``grad``, all its parameters'
+    gradients together, colours it (heat mode)."""
+    lines = [f"<b>{html.escape(name)}: {html.escape(cls)}</b>"]
+    lines += [small(f"{params:,} parameters")] * bool(params)
+    if grad is not None:
+        lines.append(small(f"grad rms {rms(grad):.2g}"))
     tooltip = f"{name}: {cls}\\nops: {', '.join(ops)}\\nparameters: {params:,}"
-    return {"label": label, "tooltip": tooltip, "shape": "box3d", "style": "filled",
-            "fillcolor": MODULE_FILL, "color": MODULE_BORDER}
+    fill = MODULE_FILL if grad is None else heat_colour(grad)
+    return {"label": "<" + "<br/>".join(lines) + ">", "tooltip": tooltip, "shape": "box3d",
+            "style": "filled", "fillcolor": fill, "color": MODULE_BORDER,
+            "fontcolor": text_colour(fill)}
 
 
 def cluster(name: str, cls: str) -> dict:
@@ -234,13 +239,17 @@ def cluster(name: str, cls: str) -> dict:
 
 
 # ------------------------------------------------------------------------------ legend
-def legend(kinds: list[str], heat: bool, notes: list[str], style: str) -> str:
-    """The graph's label: the tensor kinds present, the heat colour bar, and notes."""
+def legend(kinds: list[str], heat: bool, notes: list[str], style: str,
+           modules: bool = False) -> str:
+    """The graph's label: the tensor kinds present (and module nodes), the heat colour bar,
+    and notes."""
     rows = []
     if style == "full":
         cells = [(text, "#ffffff" if heat else fill, border)
                  for text, border, fill, *_ in (KINDS[kind] for kind in kinds)]
-        rows.append(_swatch_row("legend", cells + [("operation", OP_FILL, OP_BORDER)]))
+        cells.append(("operation", OP_FILL, OP_BORDER))
+        cells += [("module", MODULE_FILL, MODULE_BORDER)] * modules
+        rows.append(_swatch_row("legend", cells))
     if heat:
         rows.append(_swatch_row("grad rms", colour_bar()))
     rows += [f'<font color="#b45309">{html.escape(note)}</font>' for note in notes]
