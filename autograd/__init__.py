@@ -6,75 +6,51 @@
 >>> y.backward()
 >>> x.grad
 Tensor([[2., 4.]], dtype=float32)
+
+The public names are the engine's tools below plus the functions of the op
+modules (``autograd/ops/*.py``, each module's ``__all__``), the factories and
+the dtype names.
 """
 
-from autograd import ops  # noqa: F401  (attaches operators and methods to Tensor)
-from autograd.anomaly import detect_anomaly
-from autograd.creation import (
-    arange,
-    eye,
-    full,
-    manual_seed,
-    ones,
-    ones_like,
-    rand,
-    randn,
-    zeros,
-    zeros_like,
-)
-from autograd.engine import grad
-from autograd.function import Function, Op
-from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from autograd.gradcheck import gradcheck, gradgradcheck
-from autograd.ops.elementwise import (
-    abs,
-    add,
-    clip,
-    cos,
-    div,
-    exp,
-    log,
-    maximum,
-    minimum,
-    mul,
-    neg,
-    power,
-    relu,
-    sigmoid,
-    sin,
-    sqrt,
-    sub,
-    tanh,
-)
-from autograd.ops.index import getitem
-from autograd.ops.linalg import matmul
-from autograd.ops.nn import log_softmax, logsumexp, softmax
-from autograd.ops.reduce import max, mean, min, std, sum, var
-from autograd.ops.shape import (
-    astype,
-    broadcast_to,
-    concatenate,
-    expand_dims,
-    flatten,
-    pad,
-    reshape,
-    squeeze,
-    stack,
-    swapaxes,
-    transpose,
-    where,
-)
-from autograd.tensor import Tensor, tensor
-from autograd.trace import trace_backward
-from autograd.viz import draw_graph
+from autograd import creation as _creation
+from autograd import dtypes as _dtypes
+from autograd.anomaly import detect_anomaly as detect_anomaly
+from autograd.creation import *  # noqa: F403
+from autograd.dtypes import *  # noqa: F403
+from autograd.engine import grad as grad
+from autograd.function import Function as Function
+from autograd.function import Op as Op
+from autograd.grad_mode import enable_grad as enable_grad
+from autograd.grad_mode import is_grad_enabled as is_grad_enabled
+from autograd.grad_mode import no_grad as no_grad
+from autograd.grad_mode import set_grad_enabled as set_grad_enabled
+from autograd.gradcheck import gradcheck as gradcheck
+from autograd.gradcheck import gradgradcheck as gradgradcheck
+from autograd.ops import arithmetic as _arithmetic
+from autograd.ops import compare as _compare
+from autograd.ops import index as _index
+from autograd.ops import linalg as _linalg
+from autograd.ops import reduce as _reduce
+from autograd.ops import shape as _shape
+from autograd.ops import softmax as _softmax
+from autograd.ops import unary as _unary
+from autograd.ops.arithmetic import *  # noqa: F403
+from autograd.ops.compare import *  # noqa: F403
+from autograd.ops.index import *  # noqa: F403
+from autograd.ops.linalg import *  # noqa: F403
+from autograd.ops.reduce import *  # noqa: F403
+from autograd.ops.shape import *  # noqa: F403
+from autograd.ops.softmax import *  # noqa: F403
+from autograd.ops.unary import *  # noqa: F403
+from autograd.tensor import Tensor as Tensor
+from autograd.tensor import tensor as tensor
+from autograd.trace import trace_backward as trace_backward
+from autograd.viz import draw_graph as draw_graph
 
-__all__ = [
-    "Function", "Op", "Tensor", "abs", "add", "arange", "astype", "broadcast_to", "clip",
-    "concatenate", "cos", "detect_anomaly", "div", "draw_graph", "enable_grad", "exp",
-    "expand_dims", "eye", "flatten", "full", "getitem", "grad", "gradcheck", "gradgradcheck",
-    "is_grad_enabled", "log", "log_softmax", "logsumexp", "manual_seed", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "mul", "neg", "no_grad", "ones", "ones_like", "pad",
-    "power", "rand", "randn", "relu", "reshape", "set_grad_enabled", "sigmoid", "sin",
-    "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "swapaxes", "tanh", "tensor",
-    "trace_backward", "transpose", "var", "where", "zeros", "zeros_like",
-]
+__all__ = sorted(
+    ["Function", "Op", "Tensor", "tensor", "detect_anomaly", "draw_graph", "enable_grad",
+     "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled",
+     "trace_backward"]
+    + [name for module in (_arithmetic, _compare, _index, _linalg, _reduce, _shape, _softmax,
+                           _unary, _creation, _dtypes) for name in module.__all__]
+)

@@ -1,10 +1,13 @@
-"""Tensor factories (float32 by default, as the rest of the library)."""
+"""Tensor factories: float32 by default; integer ``arange`` gives int64, as NumPy and PyTorch."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from autograd.tensor import DEFAULT_DTYPE, Tensor
+from autograd.tensor import DEFAULT_DTYPE, Tensor, _to_array
+
+__all__ = ["zeros", "ones", "full", "eye", "arange", "rand", "randn", "zeros_like", "ones_like",
+           "manual_seed", "as_tensor", "from_numpy"]
 
 
 def _shape(shape) -> tuple:
@@ -44,11 +47,16 @@ def eye(n: int, m: int | None = None, dtype=DEFAULT_DTYPE, requires_grad: bool =
     return _new(np.eye(n, m, dtype=dtype), requires_grad)
 
 
-def arange(start, stop=None, step=1, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
-    """Evenly spaced values in ``[start, stop)``, as ``np.arange``."""
+def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in ``[start, stop)``, as ``np.arange``.
+
+    All-integer arguments give int64 (``C[ag.arange(n)]`` indexes); otherwise float32.
+    """
     if step == 0:
         raise ValueError("arange: step must not be 0")
     values = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    if dtype is None:
+        dtype = np.int64 if values.dtype.kind in "iu" else DEFAULT_DTYPE
     return _new(values.astype(dtype), requires_grad)
 
 
@@ -70,6 +78,20 @@ def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
 def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and dtype, unless given) of ``t``."""
     return _new(np.ones_like(np.asarray(t), dtype=dtype), requires_grad)
+
+
+def as_tensor(data, dtype=None) -> Tensor:
+    """A tensor sharing ``data``'s memory when it is an array of the right dtype (no copy)."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
+        return data
+    return Tensor(_to_array(data, dtype))
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory and dtype."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected an np.ndarray, got {type(array).__name__}")
+    return Tensor(array)
 
 
 def manual_seed(seed: int) -> None:

@@ -84,20 +84,6 @@ class _Sums:
             self.owned.add(key)
 
 
-def _deliver(tensor: Tensor, grad, sums: _Sums, queue: list, leaves: list) -> None:
-    """Add ``grad`` to what ``tensor``'s node (or ``tensor``, a leaf) has received so far."""
-    node = tensor.grad_fn
-    key = tensor if node is None else node
-    if key in sums.values:
-        sums.add(key, grad)
-    elif node is None:
-        sums.values[key] = grad
-        leaves.append(tensor)
-    else:
-        sums.values[key] = grad
-        heapq.heappush(queue, (-node.sequence, node))
-
-
 def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None, tracer=None):
     """Backpropagate ``root_grads``; accumulate into leaves' ``.grad`` or return ``capture``d.
 
@@ -105,14 +91,36 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
     (``ag.trace_backward`` records the steps with it).
     """
     sums = _Sums(create_graph)
+    values = sums.values
     queue = []  # heap of (-node.sequence, node): the newest node first
     leaves = []
-    for root, grad in zip(roots, root_grads):
-        _deliver(root, grad, sums, queue, leaves)
-    values = sums.values
     captured = {}
     check_anomaly = anomaly._state.enabled
-    while queue:
+    node, edges = None, zip(roots, root_grads)  # the roots' gradients arrive first
+    while True:
+        for tensor, input_grad in edges:
+            if input_grad is None or not tensor.requires_grad:
+                continue
+            data = tensor.data
+            if input_grad.shape != data.shape:
+                input_grad = sum_to(input_grad, data.shape)
+            if input_grad.dtype is not data.dtype and input_grad.dtype != data.dtype:
+                input_grad = input_grad.astype(data.dtype)
+            # add it to what tensor's node (or tensor, a leaf) has received so far
+            parent = tensor.grad_fn
+            key = tensor if parent is None else parent
+            if key in values:
+                sums.add(key, input_grad)
+            elif parent is None:
+                values[key] = input_grad
+                leaves.append(tensor)
+            else:
+                values[key] = input_grad
+                heapq.heappush(queue, (-parent.sequence, parent))
+        if node is not None and not retain_graph:
+            node.release(_worth_stand_ins(node.inputs))
+        if not queue:
+            break
         node = heapq.heappop(queue)[1]
         grad = values.pop(node)
         if capture is not None and node in capture:
@@ -128,35 +136,14 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
             for index, input_grad in enumerate(input_grads):
                 if input_grad is not None and node.needs_input_grad[index]:
                     anomaly.check_gradient(node, index, input_grad)
-        large_intermediate = False  # an input worth a stand-in once the node is released
-        for tensor, input_grad in zip(node.inputs, input_grads):
-            if input_grad is None or not tensor.requires_grad:
-                continue
-            data = tensor.data
-            if input_grad.shape != data.shape:
-                input_grad = sum_to(input_grad, data.shape)
-            if input_grad.dtype is not data.dtype and input_grad.dtype != data.dtype:
-                input_grad = input_grad.astype(data.dtype)
-            # _deliver(tensor, input_grad, ...), inlined: this runs once per edge of the graph
-            parent = tensor.grad_fn
-            key = tensor if parent is None else parent
-            if key in values:
-                sums.add(key, input_grad)
-            elif parent is None:
-                values[key] = input_grad
-                leaves.append(tensor)
-            else:
-                values[key] = input_grad
-                heapq.heappush(queue, (-parent.sequence, parent))
-            if parent is not None and data.nbytes >= STAND_IN_MIN_BYTES:
-                large_intermediate = True
-        if not retain_graph:
-            node.release(large_intermediate)
+        edges = zip(node.inputs, input_grads)
     if hooks.grad_hooks:
         for leaf in leaves:
             values[leaf] = hooks.run_grad_hooks(leaf, values[leaf], create_graph)
     if capture is not None:
         return captured, {leaf: values[leaf] for leaf in leaves}
+    if not create_graph:
+        _own(leaves, values, sums.owned, root_grads)
     for leaf in leaves:
         _accumulate_leaf(leaf, values[leaf], create_graph)
         if hooks.post_accumulate_hooks:
@@ -164,15 +151,43 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
     return None
 
 
+def _worth_stand_ins(inputs) -> bool:
+    """True if an input other than a parameter (a leaf that requires grad) is large."""
+    for tensor in inputs:
+        if tensor.data.nbytes >= STAND_IN_MIN_BYTES and (
+                tensor.grad_fn is not None or not tensor.requires_grad):
+            return True
+    return False
+
+
+def _own(leaves: list, values: dict, owned: set, root_grads) -> None:
+    """Make every leaf's gradient an array of its own before it becomes ``.grad``.
+
+    One array can reach several leaves (``a + b`` hands the same gradient to
+    both, a reshape passes a view of it on), come from the caller (``gradient=``)
+    or be read-only (a broadcast); such gradients are copied, so that scaling one
+    parameter's ``.grad`` in place never changes another's. Sums the engine made
+    are the leaf's own already.
+    """
+    seen = {id(g if g.base is None else g.base) for g in root_grads if g is not None}
+    for leaf in leaves:
+        if leaf in owned:
+            continue
+        grad = values[leaf]
+        buffer = id(grad if grad.base is None else grad.base)
+        if buffer in seen or not grad.flags.writeable:
+            values[leaf] = grad.copy()
+        seen.add(buffer)
+
+
 def _accumulate_leaf(leaf: Tensor, grad, create_graph: bool) -> None:
-    # Gradient arrays are never modified in place once handed out: one array can
-    # be the gradient of several leaves (``x + y`` passes the same array to both).
+    current = leaf._grad
     if create_graph:
-        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-    elif leaf.grad is None:
-        leaf.grad = Tensor._make(grad if grad.flags.writeable else grad.copy())
+        leaf._grad = grad if current is None else current + grad
+    elif current is None:
+        leaf._grad = Tensor._make(grad)
     else:
-        leaf.grad = Tensor._make(leaf.grad.data + grad)
+        leaf._grad = Tensor._make(current.data + grad)
 
 
 def _watched(tensor: Tensor | None, grad, create_graph: bool):
@@ -187,10 +202,10 @@ def _watched(tensor: Tensor | None, grad, create_graph: bool):
 
 def _retain(tensor: Tensor, grad, create_graph: bool) -> None:
     if create_graph:
-        tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+        tensor._grad = grad if tensor._grad is None else tensor._grad + grad
     else:
-        value = grad if tensor.grad is None else tensor.grad.data + grad
-        tensor.grad = Tensor._make(np.array(value))
+        value = grad if tensor._grad is None else tensor._grad.data + grad
+        tensor._grad = Tensor._make(np.array(value))
 
 
 class _Callbacks(threading.local):

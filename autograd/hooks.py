@@ -1,8 +1,9 @@
 """Gradient hooks on tensors: ``register_hook`` and ``register_post_accumulate_grad_hook``.
 
-Hooks are kept in tables keyed by ``id(tensor)`` (an entry is dropped when its
-tensor dies), so a tensor without hooks pays nothing. For a non-leaf tensor its node is flagged (``node.watched``), and
-the engine looks up hooks only for flagged nodes.
+Hooks are kept in tables keyed by ``id(tensor)`` (an entry is dropped when
+its tensor dies), so a tensor without hooks pays nothing. For a non-leaf
+tensor its node is flagged (``node.retained``), and the engine looks up hooks
+only for flagged nodes.
 """
 
 from __future__ import annotations

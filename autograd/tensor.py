@@ -3,8 +3,12 @@
 A tensor produced by a recorded operation points to the ``Node`` that made it
 (``grad_fn``); the nodes point to their input tensors, so the whole
 computation graph hangs off the output. ``backward()`` walks that graph in
-reverse (see ``engine.py``). Operators and math methods are attached by the
-op families in ``autograd/ops``.
+reverse (``engine.py``).
+
+The class body below holds the tensor's own state; its operators and math
+methods are the table at the end of this file: each line names the function
+that implements the method (``Tensor.tanh = unary.tanh``), whose op class, a
+few lines away in the same module, holds forward and backward.
 """
 
 from __future__ import annotations
@@ -13,28 +17,74 @@ import numbers
 
 import numpy as np
 
-DEFAULT_DTYPE = np.float32
+DEFAULT_DTYPE = np.dtype(np.float32)
 
 
-def _to_array(data, dtype=None) -> np.ndarray:
-    """Python data -> float32 (unless ``dtype``); arrays and NumPy scalars keep their dtype."""
+class _Clock:
+    """Advances on every in-place change anywhere; nodes and version counters read it."""
+
+    now = 0
+
+
+clock = _Clock()
+
+
+class VersionCounter:
+    """How often a tensor's buffer was changed in place, and when (``clock.now``) it last was.
+
+    Tensors that share a buffer (views, ``detach()``) share the counter, and
+    ``shared`` says so.
+    """
+
+    __slots__ = ("version", "stamp", "shared")
+
+    def __init__(self) -> None:
+        self.version = 0
+        self.stamp = 0
+        self.shared = False
+
+
+def _to_array(data, dtype=None, copy: bool = False) -> np.ndarray:
+    """Python data -> an array: floats float32, ints int64, bools bool; arrays keep their dtype."""
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, (np.ndarray, np.generic)):
-        return np.asarray(data, dtype=dtype)
-    if isinstance(data, (numbers.Number, list, tuple)):
-        try:
-            return np.asarray(data, dtype=dtype or DEFAULT_DTYPE)
-        except ValueError as error:
-            raise ValueError(f"Tensor: cannot make a tensor from this data: {error}") from None
-    raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__}")
+        return np.array(data, dtype=dtype) if copy else np.asarray(data, dtype=dtype)
+    if not isinstance(data, (numbers.Number, list, tuple)):
+        raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__}")
+    try:
+        array = np.asarray(data, dtype=dtype)
+    except (ValueError, TypeError, OverflowError) as error:
+        raise ValueError(f"Tensor: cannot make a tensor from this data: {error}") from None
+    if dtype is None and array.dtype == np.float64:
+        array = array.astype(DEFAULT_DTYPE)
+    if array.dtype == object:
+        raise TypeError("Tensor: cannot make a tensor from this data: its elements are not "
+                        "numbers of one kind (or an integer is too large for int64)")
+    return array
 
 
 def _check_can_require_grad(dtype: np.dtype) -> None:
-    if not np.issubdtype(dtype, np.floating):
+    if dtype.kind not in "fc":
         raise TypeError(
             f"requires_grad: only floating-point tensors can require gradients, got dtype {dtype}"
         )
+
+
+class Size(int):
+    """NumPy's ``size`` (the element count, an int) that is also PyTorch's ``size()``.
+
+    ``x.size`` is an int; ``x.size()`` is the shape and ``x.size(d)`` one dimension.
+    """
+
+    def __call__(self, dim=None):
+        if dim is None:
+            return self.shape
+        try:
+            return self.shape[dim]
+        except (IndexError, TypeError):
+            raise IndexError(f"size: dimension {dim!r} is out of range for a tensor of "
+                             f"{len(self.shape)} dimensions (shape {self.shape})") from None
 
 
 class Tensor:
@@ -47,42 +97,69 @@ class Tensor:
     Tensor([[2., 4.]], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "_retains_grad", "__weakref__")
-    # Make NumPy defer to our reflected operators (``ndarray + Tensor`` -> ``Tensor.__radd__``).
-    __array_ufunc__ = None
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "name", "_retains_grad",
+                 "_version_counter", "__weakref__")
     __hash__ = object.__hash__
+    __array_priority__ = 1000  # NumPy defers its binary operators to ours
 
     def __init__(self, data, requires_grad: bool = False, dtype=None) -> None:
         array = _to_array(data, dtype)
         if requires_grad:
             _check_can_require_grad(array.dtype)
         self.data = array
-        self.grad = None
+        self._grad = None
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
         self.name = None
         self._retains_grad = False
+        self._version_counter = None
 
     @staticmethod
     def _make(data, requires_grad: bool = False, grad_fn=None) -> Tensor:
         """Fast internal constructor: ``data`` is trusted to be array-like of the right dtype."""
         tensor = object.__new__(Tensor)
         tensor.data = data if type(data) is np.ndarray else np.asarray(data)
-        tensor.grad = None
+        tensor._grad = None
         tensor.requires_grad = requires_grad
         tensor.grad_fn = grad_fn
         tensor.name = None
         tensor._retains_grad = False
+        tensor._version_counter = None
         return tensor
 
     # ----------------------------------------------------------------- properties
     shape = property(lambda self: self.data.shape, doc="Tuple of dimensions, as NumPy.")
     ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
     dtype = property(lambda self: self.data.dtype, doc="The NumPy dtype.")
-    size = property(lambda self: self.data.size, doc="Number of elements.")
     is_leaf = property(
         lambda self: self.grad_fn is None, doc="True for tensors not made by a recorded op."
     )
+    device = property(lambda self: "cpu", doc='Always "cpu" (NumPy arrays live in memory).')
+
+    @property
+    def size(self) -> Size:
+        """Number of elements (NumPy); callable as PyTorch's ``size()`` / ``size(dim)``."""
+        size = Size(self.data.size)
+        size.shape = self.data.shape
+        return size
+
+    @property
+    def grad(self):
+        """``None`` or a Tensor of this tensor's shape, filled in by ``backward()``."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if isinstance(value, np.ndarray):
+                value = Tensor._make(value)
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: assigned grad must be None or a Tensor (or array) of "
+                                f"shape {self.shape}, got {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"grad: assigned grad has shape {value.shape}, but the "
+                                   f"tensor has shape {self.shape}")
+        self._grad = value
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -120,6 +197,12 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of one element can be used as an index, "
+                            f"got dtype {self.dtype} and shape {self.shape}")
+        return int(self.data.item())
+
     def __bool__(self) -> bool:
         if self.data.size != 1:
             raise ValueError(
@@ -139,17 +222,12 @@ class Tensor:
 
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
-    def _bump_version(self) -> None:
-        """Record that ``data`` was changed in place (optimizers, ``nn.init``, loading).
-
-        Called by library code after every in-place change of a tensor's values, so
-        that a backward needing the old values can refuse to run.
-        """
-        # The version counters themselves arrive with the engine redesign.
-
     def detach(self) -> Tensor:
-        """A new tensor sharing the data, cut from the graph (``requires_grad=False``)."""
-        return Tensor._make(self.data)
+        """A new tensor sharing the data (and its version counter), cut from the graph."""
+        detached = Tensor._make(self.data)
+        counter = detached._version_counter = self._counter()
+        counter.shared = True
+        return detached
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf; returns ``self``."""
@@ -161,6 +239,14 @@ class Tensor:
             _check_can_require_grad(self.data.dtype)
         self.requires_grad = bool(requires_grad)
         return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: the tensor does not require grad")
+        if self.grad_fn is not None and not self._retains_grad:
+            self._retains_grad = True
+            self.grad_fn.retain(self)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` whenever this tensor's gradient is computed.
@@ -186,13 +272,31 @@ class Tensor:
         return hooks.add(hooks.post_accumulate_hooks, self, hook,
                          "register_post_accumulate_grad_hook")
 
-    def retain_grad(self) -> None:
-        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
-        if not self.requires_grad:
-            raise RuntimeError("retain_grad: the tensor does not require grad")
-        if self.grad_fn is not None and not self._retains_grad:
-            self._retains_grad = True
-            self.grad_fn.retain(self)
+    # ----------------------------------------------------------------- versions
+    @property
+    def _version(self) -> int:
+        """How many times the data was changed in place (by the library: ops, optimizers)."""
+        counter = self._version_counter
+        return 0 if counter is None else counter.version
+
+    def _counter(self) -> VersionCounter:
+        """This tensor's version counter, made on first need."""
+        counter = self._version_counter
+        if counter is None:
+            counter = self._version_counter = VersionCounter()
+            if self.grad_fn is not None:
+                self.grad_fn.output_version = counter
+        return counter
+
+    def _bump_version(self) -> None:
+        """Record that ``data`` was changed in place (optimizers, ``nn.init``, loading).
+
+        A backward that needs this tensor's old values then refuses to run.
+        """
+        counter = self._counter()
+        clock.now += 1
+        counter.version += 1
+        counter.stamp = clock.now
 
     # ----------------------------------------------------------------- printing
     def __repr__(self) -> str:
@@ -206,21 +310,104 @@ class Tensor:
 
 
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
-    """Make a tensor; Python scalars and lists become float32, arrays keep their dtype."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    """A new tensor holding a copy of ``data``, as ``torch.tensor``.
+
+    Python floats become float32, ints int64 and bools bool; arrays keep their dtype.
+    """
+    return Tensor(_to_array(data, dtype, copy=True), requires_grad=requires_grad)
+
+
+def share_version(view: Tensor, source: Tensor) -> Tensor:
+    """Give ``view`` the version counter of ``source`` if it is a view of its buffer."""
+    base = view.data.base
+    if base is not None and (base is source.data or base is source.data.base):
+        counter = view._version_counter = source._counter()
+        counter.shared = True
+    return view
 
 
 def as_tensor(value, like: Tensor | None = None) -> Tensor:
-    """Wrap a constant as a tensor without grad.
+    """Wrap a constant as a tensor without grad, with NumPy's promotion rules.
 
-    A constant combined with a floating tensor ``like`` is cast to ``like``'s
-    dtype, so a Python scalar or a float64 array never upcasts a float32 graph.
+    Next to a tensor ``like``, a Python number takes ``like``'s dtype when it fits
+    its kind (``int_tensor + 1`` stays integer, ``float32 * 2`` stays float32), and
+    a floating tensor also casts array constants to its dtype, so a float64 array
+    never upcasts a float32 graph.
     """
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (str, bytes)):
         raise TypeError(f"Tensor: cannot combine a tensor with a {type(value).__name__} "
                         f"({value!r}); expected a number, array or Tensor")
-    if like is not None and like.data.dtype.kind == "f":
-        return Tensor._make(np.asarray(value, dtype=like.data.dtype))
+    if like is not None:
+        dtype = like.data.dtype
+        if isinstance(value, (int, float, complex)):  # bool too: Python numbers are weak
+            kind = dtype.kind
+            if not (kind == "f" or (kind in "iu" and type(value) is int)):
+                dtype = np.result_type(dtype, value)
+            return Tensor._make(np.asarray(value, dtype=dtype))
+        if dtype.kind == "f":
+            array = np.asarray(value)
+            if array.dtype.kind in "biuf":
+                return Tensor._make(array.astype(dtype, copy=False))
     return Tensor._make(_to_array(value))
+
+
+# ------------------------------------------------------------------------ the method surface
+# Each line names the function that implements a method; its op class is next to it.
+from autograd import interop  # noqa: E402  (these modules import Tensor from here)
+from autograd.ops import (  # noqa: E402
+    arithmetic,
+    compare,
+    index,
+    inplace,
+    linalg,
+    reduce,
+    shape,
+    softmax,
+    unary,
+)
+
+Tensor.__array_ufunc__ = interop.array_ufunc
+Tensor.__array_function__ = interop.array_function
+
+Tensor.__add__, Tensor.__radd__ = arithmetic.add, arithmetic.radd
+Tensor.__sub__, Tensor.__rsub__ = arithmetic.sub, arithmetic.rsub
+Tensor.__mul__, Tensor.__rmul__ = arithmetic.mul, arithmetic.rmul
+Tensor.__truediv__, Tensor.__rtruediv__ = arithmetic.div, arithmetic.rdiv
+Tensor.__pow__, Tensor.__rpow__ = arithmetic.power, arithmetic.rpower
+Tensor.__matmul__, Tensor.__rmatmul__ = linalg.matmul, linalg.rmatmul
+Tensor.__neg__ = arithmetic.neg
+Tensor.__pos__ = arithmetic.positive
+Tensor.__abs__ = unary.abs
+Tensor.__lt__, Tensor.__le__ = compare.less, compare.less_equal
+Tensor.__gt__, Tensor.__ge__ = compare.greater, compare.greater_equal
+Tensor.__eq__, Tensor.__ne__ = compare.equal, compare.not_equal
+Tensor.__getitem__ = index.getitem
+Tensor.__setitem__ = inplace.setitem
+
+Tensor.__iadd__, Tensor.add_ = inplace.iadd, inplace.add_
+Tensor.__isub__, Tensor.sub_ = inplace.isub, inplace.sub_
+Tensor.__imul__, Tensor.mul_ = inplace.imul, inplace.mul_
+Tensor.__itruediv__, Tensor.div_ = inplace.itruediv, inplace.div_
+Tensor.zero_, Tensor.fill_, Tensor.copy_ = inplace.zero_, inplace.fill_, inplace.copy_
+Tensor.clamp_, Tensor.uniform_, Tensor.normal_ = inplace.clamp_, inplace.uniform_, inplace.normal_
+
+Tensor.add, Tensor.sub, Tensor.mul, Tensor.div = (arithmetic.add, arithmetic.sub,
+                                                  arithmetic.mul, arithmetic.div)
+Tensor.matmul = linalg.matmul
+Tensor.exp, Tensor.log, Tensor.sqrt, Tensor.abs = unary.exp, unary.log, unary.sqrt, unary.abs
+Tensor.sin, Tensor.cos, Tensor.tanh = unary.sin, unary.cos, unary.tanh
+Tensor.sigmoid, Tensor.relu, Tensor.erf = unary.sigmoid, unary.relu, unary.erf
+Tensor.clip = Tensor.clamp = unary.clip
+
+Tensor.sum, Tensor.mean, Tensor.max, Tensor.min = reduce.sum, reduce.mean, reduce.max, reduce.min
+Tensor.var, Tensor.std = reduce.var, reduce.std
+Tensor.softmax, Tensor.log_softmax = softmax.softmax, softmax.log_softmax
+Tensor.logsumexp = softmax.logsumexp
+
+Tensor.reshape, Tensor.flatten = shape.reshape, shape.flatten
+Tensor.transpose, Tensor.swapaxes = shape.transpose_method, shape.swapaxes
+Tensor.T = property(shape.transpose, doc="The tensor with its axes reversed.")
+Tensor.squeeze, Tensor.expand_dims = shape.squeeze, shape.expand_dims
+Tensor.broadcast_to, Tensor.astype = shape.broadcast_to, shape.astype

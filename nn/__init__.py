@@ -2,6 +2,7 @@
 
 from nn import data, datasets, functional, init, metrics, optim, utils
 from nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from nn.conv import Conv2d
 from nn.dropout import Dropout
 from nn.embedding import Embedding
@@ -15,7 +16,7 @@ from nn.losses import (
     MSELoss,
     NLLLoss,
 )
-from nn.module import Module, ModuleList, Parameter, Sequential
+from nn.module import Module, Parameter
 from nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from nn.plotting import plot_history
 from nn.pooling import AvgPool2d, MaxPool2d
@@ -30,4 +31,5 @@ __all__ = [
     "optim", "utils",
     "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout",
     "data", "datasets", "metrics", "fit", "evaluate", "predict", "plot_history",
+    "ModuleDict", "ParameterList", "ParameterDict",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from autograd.ops.axes import pick
 from autograd.tensor import Tensor
 from nn import functional as F
 from nn.module import Module
@@ -74,12 +75,17 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
+def _axis(name: str, axis: int, dim: int | None) -> int:
+    """``axis`` or PyTorch's ``dim`` (both given and different: an error)."""
+    return pick(name, None if axis == -1 and dim is not None else axis, dim, None, None)[0]
+
+
 class Softmax(Module):
     """exp(x) / sum(exp(x)) along ``axis`` (``dim=`` is accepted as an alias)."""
 
     def __init__(self, axis: int = -1, *, dim: int | None = None) -> None:
         super().__init__()
-        self.axis = F._pick_axis("Softmax", axis, dim)
+        self.axis = _axis("Softmax", axis, dim)
 
     def forward(self, x: Any) -> Tensor:
         return F.softmax(x, axis=self.axis)
@@ -93,7 +99,7 @@ class LogSoftmax(Module):
 
     def __init__(self, axis: int = -1, *, dim: int | None = None) -> None:
         super().__init__()
-        self.axis = F._pick_axis("LogSoftmax", axis, dim)
+        self.axis = _axis("LogSoftmax", axis, dim)
 
     def forward(self, x: Any) -> Tensor:
         return F.log_softmax(x, axis=self.axis)

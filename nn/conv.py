@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 import autograd as ag
-from autograd.ops.conv import IntPair, _pair, conv2d
 from nn import init
+from nn.functional.conv import IntPair, conv2d
+from nn.functional.conv import pair as _pair
 from nn.module import Module, Parameter
 
 __all__ = ["Conv2d"]

@@ -9,6 +9,7 @@ import numpy as np
 from autograd.tensor import Tensor
 from nn import functional as F
 from nn import init
+from nn.functional.linear import _normalise_padding_idx
 from nn.module import Module, Parameter
 
 __all__ = ["Embedding"]
@@ -30,7 +31,7 @@ class Embedding(Module):
         self.num_embeddings = int(num_embeddings)
         self.embedding_dim = int(embedding_dim)
         if padding_idx is not None:
-            padding_idx = F._normalise_padding_idx(padding_idx, self.num_embeddings)
+            padding_idx = _normalise_padding_idx(padding_idx, self.num_embeddings)
         self.padding_idx = padding_idx
         dtype = np.dtype(dtype or np.float32)
         self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype))

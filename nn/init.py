@@ -66,6 +66,8 @@ def _fill(tensor: Any, values: Any, name: str) -> Any:
     """Write ``values`` into the tensor's array in place, in its own dtype."""
     array = _array(tensor, name)
     array[...] = np.asarray(values, dtype=array.dtype)
+    if isinstance(tensor, Tensor):
+        tensor._bump_version()
     return tensor
 
 

@@ -11,7 +11,8 @@ from autograd.tensor import Tensor, as_tensor
 from nn import functional as F
 from nn import init
 from nn.activation import activation_class
-from nn.module import Module, Parameter, Sequential
+from nn.containers import Sequential
+from nn.module import Module, Parameter
 
 __all__ = ["Linear", "Identity", "Flatten", "MLP"]
 

@@ -1,22 +1,25 @@
-"""Module, Parameter and the containers ``Sequential`` and ``ModuleList``.
+"""``Module`` and ``Parameter``: the base of every layer and model (containers: ``containers.py``).
 
 A :class:`Module` registers what is assigned to its attributes: a :class:`Parameter`
 becomes a trainable weight, another ``Module`` a child, and ``register_buffer`` adds
 state that is saved but not trained (running statistics).  Names follow PyTorch:
-``encoder.fc1.weight``, ``0.bias``.
+``encoder.fc1.weight``, ``0.bias``.  Hooks (``register_forward_hook`` and friends) are
+run by ``module_hooks.py``.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
 import autograd as ag
+from nn import module_hooks
+from nn.utils import zero_grad
 
-__all__ = ["Parameter", "Module", "Sequential", "ModuleList"]
+__all__ = ["Parameter", "Module"]
 
 
 class Parameter(ag.Tensor):
@@ -49,7 +52,7 @@ def _indent(text: str, spaces: int) -> str:
     return "\n".join([lines[0]] + [pad + line for line in lines[1:]])
 
 
-class Module:
+class Module(module_hooks.ModuleHooks):
     """Base class of every layer and model.
 
     Subclasses call ``super().__init__()`` first, assign Parameters and sub-Modules as
@@ -73,6 +76,7 @@ class Module:
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        module_hooks.init_hook_tables(self)
 
     # ---- registration -------------------------------------------------------------
 
@@ -88,10 +92,9 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         params, buffers, modules = self._registries()
         if isinstance(value, Parameter):
-            self._forget(name)
             self.register_parameter(name, value)
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep=modules)
             modules[name] = value
         elif name in params:
             if value is not None:
@@ -129,16 +132,23 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def _forget(self, name: str) -> None:
-        """Remove ``name`` from every registry and the instance dict before re-registering."""
+    def _forget(self, name: str, keep: dict | None = None) -> None:
+        """Remove ``name`` from the instance dict and every registry but ``keep`` before
+        (re-)registering it in ``keep``, where an existing entry keeps its place (PyTorch's
+        order for a re-assigned ``model.fc.weight``)."""
         for entries in self._registries():
-            entries.pop(name, None)
+            if entries is not keep:
+                entries.pop(name, None)
+        if keep is not self.__dict__["_buffers"]:
+            self.__dict__["_non_persistent"].discard(name)
         self.__dict__.pop(name, None)
 
-    @staticmethod
-    def _check_name(kind: str, name: Any) -> None:
+    def _check_name(self, kind: str, name: Any) -> None:
         if not isinstance(name, str) or not name or "." in name:
             raise KeyError(f"{kind} name must be a non-empty string without '.', got {name!r}")
+        if hasattr(type(self), name):  # a method or property of the class would hide it
+            raise KeyError(f"{type(self).__name__}: cannot register {kind} '{name}': attribute "
+                           f"'{name}' already exists")
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a Parameter (or ``None``, a declared-but-absent one such as ``bias=False``)."""
@@ -148,10 +158,11 @@ class Module:
                 f"{type(self).__name__}.register_parameter('{name}'): expected nn.Parameter "
                 f"or None, got {type(param).__name__}"
             )
-        self._forget(name)
+        params = self.__dict__["_parameters"]
+        self._forget(name, keep=params)
         if param is not None and getattr(param, "name", None) is None:
             param.name = name
-        self.__dict__["_parameters"][name] = param
+        params[name] = param
 
     def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
         """Add state that is not trained (no grad) but is saved in ``state_dict``.
@@ -160,8 +171,9 @@ class Module:
         non-persistent buffer is left out of ``state_dict``.
         """
         self._check_name("buffer", name)
-        self._forget(name)
-        self.__dict__["_buffers"][name] = self._as_buffer(name, tensor)
+        buffers = self.__dict__["_buffers"]
+        self._forget(name, keep=buffers)
+        buffers[name] = self._as_buffer(name, tensor)
         if persistent:
             self.__dict__["_non_persistent"].discard(name)
         else:
@@ -185,8 +197,11 @@ class Module:
                 f"{type(self).__name__}.add_module('{name}'): expected nn.Module, "
                 f"got {type(module).__name__}"
             )
-        self._forget(name)
-        self.__dict__["_modules"][name] = module
+        modules = self.__dict__["_modules"]
+        self._forget(name, keep=modules)
+        modules[name] = module
+
+    register_module = add_module
 
     # ---- running ------------------------------------------------------------------
 
@@ -195,6 +210,9 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
+            return module_hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
     # ---- traversal ----------------------------------------------------------------
@@ -289,29 +307,37 @@ class Module:
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Switch gradient tracking of every parameter on or off (freezing layers)."""
         for param in self.parameters():
-            param.requires_grad = requires_grad
+            param.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset the gradients of all parameters: to ``None`` (default) or to zeros."""
-        for param in self.parameters():
-            if set_to_none or param.grad is None:
-                param.grad = None
-            else:
-                param.grad = ag.Tensor(np.zeros_like(param.grad.data))
+        """Reset the gradients of all parameters, as ``Optimizer.zero_grad`` does (see
+        :func:`nn.utils.zero_grad`): to ``None`` (default) or to zeros."""
+        zero_grad(self.parameters(), set_to_none)
 
     # ---- dtype --------------------------------------------------------------------
 
-    def to(self, dtype: Any) -> Module:
-        """Cast floating parameters and buffers to ``dtype`` in place; returns self."""
-        dtype = np.dtype(dtype)
-        if not np.issubdtype(dtype, np.floating):
-            raise TypeError(f"{type(self).__name__}.to(): expected a floating dtype, got {dtype}")
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Cast floating parameters and buffers (and their gradients) in place; returns self.
+
+        Accepts PyTorch's forms: ``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)``,
+        ``to(tensor)`` (its dtype), and the keywords ``device=``, ``dtype=`` and
+        ``non_blocking=``.  Only the CPU exists here.  The Parameter objects stay the same
+        (an optimizer built before keeps working); integer buffers keep their dtype.
+        """
+        dtype = _target_dtype(type(self).__name__, args, kwargs)
+        if dtype is None:
+            return self
         for tensor in list(self.parameters()) + list(self.buffers()):
-            if np.issubdtype(tensor.data.dtype, np.floating):
+            if np.issubdtype(tensor.data.dtype, np.floating) and tensor.data.dtype != dtype:
                 tensor.data = tensor.data.astype(dtype)
+                tensor._bump_version()
                 if tensor.grad is not None:
                     tensor.grad = ag.Tensor(tensor.grad.data.astype(dtype))
+        return self
+
+    def cpu(self) -> Module:
+        """Nothing to move: everything lives in NumPy arrays. Returns self."""
         return self
 
     def double(self) -> Module:
@@ -377,8 +403,8 @@ class Module:
                 "loaded):\n  " + "\n  ".join(problems)
             )
         for key, value in values.items():
-            target = own[key].data
-            np.copyto(target, value, casting="unsafe")
+            np.copyto(own[key].data, value, casting="unsafe")
+            own[key]._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 
     # ---- repr ---------------------------------------------------------------------
@@ -398,92 +424,32 @@ class Module:
         return f"{type(self).__name__}(\n  {body}\n)"
 
 
-class _Container(Module):
-    """Shared behaviour of the list-like containers: len, iteration, positional access."""
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def _key(self, index: int) -> str:
-        keys = list(self._modules)
-        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
-            raise TypeError(f"{type(self).__name__} indices must be int or slice, "
-                            f"got {type(index).__name__}")
-        if not -len(keys) <= index < len(keys):
-            raise IndexError(f"{type(self).__name__} index {index} out of range "
-                             f"for length {len(keys)}")
-        return keys[index]
-
-    def __setitem__(self, index: int, module: Module) -> None:
-        self.add_module(self._key(index), module)
-
-    def __delitem__(self, index: int | slice) -> None:
-        keys = list(self._modules)[index] if isinstance(index, slice) else [self._key(index)]
-        for key in keys:
-            del self._modules[key]
-        # Renumber so that names stay "0".."n-1" and append() cannot collide.
-        remaining = list(self._modules.values())
-        self._modules.clear()
-        for position, module in enumerate(remaining):
-            self._modules[str(position)] = module
-
-    def append(self, module: Module) -> _Container:
-        """Add ``module`` at the end; returns self."""
-        self.add_module(str(len(self)), module)
-        return self
-
-
-class Sequential(_Container):
-    """Modules applied one after the other: ``Sequential(Linear(3, 4), ReLU(), Linear(4, 1))``.
-
-    Accepts modules as positional arguments (named ``"0"``, ``"1"``, ...) or one
-    ``OrderedDict`` of ``name -> module``.  Supports ``len``, iteration, ``seq[i]``
-    (negative too), ``seq[a:b]`` (a new Sequential sharing the modules), ``del seq[i]``
-    and ``append``.
-    """
-
-    def __init__(self, *modules: Module | OrderedDict) -> None:
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            for name, module in modules[0].items():
-                self.add_module(name, module)
+def _target_dtype(owner: str, args: tuple, kwargs: dict) -> np.dtype | None:
+    """The floating dtype ``Module.to(...)`` asks for (None: only a device, the CPU)."""
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
+    if unknown or len(args) > 2:
+        raise TypeError(f"{owner}.to() received an invalid combination of arguments: "
+                        f"{len(args)} positional, keywords {sorted(kwargs)}")
+    dtype = kwargs.get("dtype")
+    for value in list(args) + [kwargs.get("device")]:
+        if value is None:
+            continue
+        if isinstance(value, ag.Tensor):
+            dtype = value.dtype
+        elif isinstance(value, str) or type(value).__name__ == "device":
+            if str(value).split(":")[0] != "cpu":
+                raise RuntimeError(f"{owner}.to(): only the 'cpu' device exists here, "
+                                   f"got {str(value)!r}")
         else:
-            for index, module in enumerate(modules):
-                self.add_module(str(index), module)
-
-    def forward(self, x: Any) -> Any:
-        """Apply each module in turn: ``x -> m0(x) -> m1(m0(x)) -> ...``."""
-        for module in self._modules.values():
-            x = module(x)
-        return x
-
-    def __getitem__(self, index: int | slice) -> Module:
-        if isinstance(index, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[index]))
-        return self._modules[self._key(index)]
-
-
-class ModuleList(_Container):
-    """A list of modules whose parameters are registered (names ``"0"``, ``"1"``, ...).
-
-    Unlike :class:`Sequential` it has no ``forward``: the owner decides how to call them.
-    """
-
-    def __init__(self, modules: Iterable[Module] | None = None) -> None:
-        super().__init__()
-        if modules is not None:
-            self.extend(modules)
-
-    def __getitem__(self, index: int | slice) -> Module | ModuleList:
-        if isinstance(index, slice):
-            return ModuleList(list(self._modules.values())[index])
-        return self._modules[self._key(index)]
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        """Append every module of ``modules``; returns self."""
-        for module in modules:
-            self.append(module)
-        return self
+            dtype = value
+    if dtype is None:
+        return None
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{owner}.to(): expected a dtype, a device ('cpu') or a Tensor, "
+                        f"got {dtype!r}") from None
+    if not np.issubdtype(dtype, np.floating):
+        raise TypeError(f"{owner}.to() only accepts floating point dtypes, but got desired "
+                        f"dtype={dtype}")
+    return dtype

@@ -1,100 +1,21 @@
-"""Normalisation layers ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm`` and their functions.
+"""Normalisation layers ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``.
 
-Both normalise with the fused ``autograd.ops.norm.Normalize`` op (one closed-form
-backward, second derivatives included) followed by the affine ``* weight + bias``.
+They call ``nn.functional.batch_norm`` / ``layer_norm``: the fused ``normalize`` op
+(one closed-form backward, second derivatives included), then ``* weight + bias``.
 """
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 import autograd as ag
-from autograd.ops.norm import Normalize, normalize, normalize_arrays
 from autograd.tensor import as_tensor
+from nn.functional.normalization import as_shape as _as_shape
+from nn.functional.normalization import batch_norm, layer_norm
+from nn.functional.normalization import values_per_channel as _values_per_channel
 from nn.module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "batch_norm", "layer_norm"]
-
-
-def batch_norm(x: ag.Tensor, running_mean: ag.Tensor | None = None,
-               running_var: ag.Tensor | None = None, weight: ag.Tensor | None = None,
-               bias: ag.Tensor | None = None, training: bool = False, momentum: float = 0.1,
-               eps: float = 1e-5) -> ag.Tensor:
-    """Batch normalisation over channel axis 1 of (N, C, *), as PyTorch's ``F.batch_norm``.
-
-    ``training=True``: normalise with the batch mean and biased variance over every axis
-    but 1, and (if given) update the running estimates in place:
-    ``running = (1 - momentum) * running + momentum * batch`` with the unbiased variance.
-    ``training=False``: normalise with ``running_mean`` and ``running_var``.
-    Then ``* weight + bias`` (each (C,) or None).
-    """
-    x = as_tensor(x)
-    if x.ndim < 2:
-        raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {x.shape}")
-    axes = (0,) + tuple(range(2, x.ndim))
-    view = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-    if training:
-        count = _values_per_channel("batch_norm", x)
-        x_hat, mean, var, inv_std = normalize_arrays(x.data, axes, eps)
-        if running_mean is not None:
-            _update_running(running_mean, mean, momentum)
-        if running_var is not None:
-            _update_running(running_var, var * (count / (count - 1)), momentum)
-        out = Normalize.apply(x, axes=axes, eps=float(eps), statistics=(x_hat, inv_std))
-        if weight is not None:
-            out = out * weight.reshape(view)
-        return out if bias is None else out + bias.reshape(view)
-    # Fixed statistics: an affine map x * scale + shift, per channel.
-    inv_std = (1.0 / np.sqrt(np.asarray(running_var.data, dtype=x.dtype) + eps)).reshape(view)
-    scale = inv_std if weight is None else weight.reshape(view) * inv_std
-    shift = -np.asarray(running_mean.data, dtype=x.dtype).reshape(view) * scale
-    if bias is not None:
-        shift = shift + bias.reshape(view)
-    return x * scale + shift
-
-
-def _values_per_channel(name: str, x: ag.Tensor) -> int:
-    """Values per channel in a training batch; PyTorch's error when there is only one."""
-    count = x.size // x.shape[1]
-    if count <= 1:
-        raise ValueError(
-            f"{name}: Expected more than 1 value per channel when training, got input of "
-            f"shape {x.shape}"
-        )
-    return count
-
-
-def _update_running(running: ag.Tensor, batch_value: np.ndarray, momentum: float) -> None:
-    running.data[...] = (1 - momentum) * running.data + momentum * batch_value.reshape(-1)
-
-
-def layer_norm(x: ag.Tensor, normalized_shape: int | tuple[int, ...],
-               weight: ag.Tensor | None = None, bias: ag.Tensor | None = None,
-               eps: float = 1e-5) -> ag.Tensor:
-    """Layer normalisation over the trailing ``normalized_shape`` axes, as ``F.layer_norm``.
-
-    ``(x - mean) / sqrt(var + eps) * weight + bias`` with mean and biased variance per
-    sample; ``weight`` and ``bias`` have shape ``normalized_shape`` (or are None).
-    """
-    x = as_tensor(x)
-    shape = _as_shape(normalized_shape)
-    if x.ndim < len(shape) or x.shape[x.ndim - len(shape):] != shape:
-        raise ValueError(
-            f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}) for "
-            f"normalized_shape {shape}, got {x.shape}"
-        )
-    out = normalize(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
-    if weight is not None:
-        out = out * weight
-    return out if bias is None else out + bias
-
-
-def _as_shape(normalized_shape) -> tuple:
-    if isinstance(normalized_shape, numbers.Integral):
-        return (int(normalized_shape),)
-    return tuple(int(size) for size in normalized_shape)
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
 class _BatchNorm(Module):

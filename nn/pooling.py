@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 import autograd as ag
-from autograd.ops.conv import IntPair
-from autograd.ops.pool import avg_pool2d, max_pool2d
+from nn.functional.conv import IntPair
+from nn.functional.pooling import avg_pool2d, max_pool2d
 from nn.module import Module
 
 __all__ = ["MaxPool2d", "AvgPool2d"]

@@ -1,4 +1,5 @@
-"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` (in place, as PyTorch)."""
+"""Gradient utilities: clipping (``clip_grad_norm_``, ``clip_grad_value_``), flattening
+parameters (``parameters_to_vector``, ``vector_to_parameters``) and the one ``zero_grad``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
+import autograd as ag
 from autograd import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",
+           "zero_grad"]
 
 
 def _with_grad(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -23,6 +28,7 @@ def _replace_grad_data(param: Tensor, data: np.ndarray) -> None:
     # The .grad Tensor is changed in place (whoever holds it sees the new values), but its
     # array is replaced, not written into: the engine may share one array between leaves.
     param.grad.data = data
+    param.grad._bump_version()
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
@@ -71,3 +77,73 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value!r}")
     for param in _with_grad(parameters):
         _replace_grad_data(param, np.clip(param.grad.data, -clip_value, clip_value))
+
+
+def zero_grad(parameters: Tensor | Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Reset gradients: the one behaviour behind ``Module.zero_grad`` and
+    ``Optimizer.zero_grad`` (PyTorch's).
+
+    ``set_to_none=True`` (the default) sets every ``.grad`` to None: the next backward makes
+    fresh ones, and optimizers skip a parameter whose gradient is None.  With
+    ``set_to_none=False`` each existing gradient Tensor stays the same object and holds
+    zeros (a gradient that carries a graph, from ``create_graph=True``, is first replaced
+    by a detached one); a parameter without a gradient keeps None.
+    """
+    params = [parameters] if isinstance(parameters, Tensor) else parameters
+    for param in params:
+        grad = param.grad
+        if grad is None:
+            continue
+        if set_to_none:
+            param.grad = None
+            continue
+        if grad.grad_fn is not None:
+            grad = param.grad = grad.detach()
+        # a fresh array rather than zeros written into the old one: the engine may hand one
+        # gradient array to several leaves, or keep the caller's array of backward(gradient)
+        grad.data = np.zeros_like(grad.data)
+        grad._bump_version()
+
+
+def _tensor_list(parameters: Tensor | Iterable[Tensor], what: str) -> list[Tensor]:
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for i, param in enumerate(params):
+        if not isinstance(param, Tensor):
+            raise TypeError(f"{what}: expected Tensors, but parameter {i} is a "
+                            f"{type(param).__name__}")
+    return params
+
+
+def parameters_to_vector(parameters: Tensor | Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and joined into one 1-D Tensor, in order (differentiable, as
+    ``torch.nn.utils.parameters_to_vector``).
+
+    Example: ``flat = nn.utils.parameters_to_vector(model.parameters())`` has
+    ``sum(p.size for p in model.parameters())`` entries.
+    """
+    params = _tensor_list(parameters, "parameters_to_vector")
+    if not params:
+        raise ValueError("parameters_to_vector: got no parameters")
+    return ag.concatenate([param.reshape(-1) for param in params])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Tensor | Iterable[Tensor]) -> None:
+    """Copy consecutive slices of the 1-D ``vec`` into the parameters, in place and in order
+    (the inverse of :func:`parameters_to_vector`).
+
+    Each parameter keeps its own array and dtype (PyTorch instead makes ``param.data`` a view
+    of ``vec``); nothing is recorded in the graph.
+    """
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"vector_to_parameters: expected a Tensor, but got {type(vec).__name__}")
+    params = _tensor_list(parameters, "vector_to_parameters")
+    needed = sum(param.data.size for param in params)
+    if vec.ndim != 1 or vec.data.size != needed:
+        raise ValueError(f"vector_to_parameters: expected a 1-D vector of {needed} entries "
+                         f"(the parameters' total size), got shape {vec.shape}")
+    start = 0
+    for param in params:
+        stop = start + param.data.size
+        np.copyto(param.data, vec.data[start:stop].reshape(param.shape), casting="unsafe")
+        param._bump_version()
+        start = stop

@@ -7,7 +7,7 @@ import pytest
 
 import autograd as ag
 import nn
-from autograd.ops.conv import conv2d, fold, unfold
+from nn.functional.conv import conv2d, fold, unfold
 
 
 def conv_reference(x, weight, bias, stride, padding):

@@ -5,7 +5,7 @@ import pytest
 
 import autograd as ag
 import nn
-from nn.dropout import dropout
+from nn.functional import dropout
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])

@@ -344,3 +344,84 @@ def test_broadcast_binary_ops_on_random_shapes(data):
     a = leaf(rng.uniform(0.5, 2.0, shape_a))
     b = leaf(rng.uniform(0.5, 2.0, shape_b))
     assert ag.gradcheck(lambda x, y: x * y + x / y - x**y, (a, b))
+
+
+# ---------------------------------------------------------------- issue 11: trust, round two
+
+
+def test_detached_factor_is_a_constant_in_second_derivatives():
+    # f = sum(x * stop(x)) + sum(x**3): f' = stop(x) + 3x^2, f'' = 6x (not 6x + 1)
+    x = leaf([1.0, 2.0])
+    (first,) = ag.grad((x * x.detach()).sum() + (x ** 3).sum(), x, create_graph=True)
+    np.testing.assert_allclose(first.data, [1.0 + 3.0, 2.0 + 12.0])
+    (second,) = ag.grad(first.sum(), x)
+    np.testing.assert_allclose(second.data, [6.0, 12.0])
+
+
+def test_same_array_as_both_operands_is_differentiated_per_position():
+    x = leaf([3.0])
+    y = leaf([3.0])
+    y.data = x.data  # two leaves on one buffer: each operand still gets its own gradient
+    (x * y ** 2).sum().backward()
+    assert x.grad.item() == 9.0 and y.grad.item() == 18.0
+
+
+def test_each_leaf_owns_its_grad_array():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    out = (a + b) * 2  # add hands one gradient array to both leaves
+    out.backward(ag.tensor([1.0, 1.0], dtype=np.float64))
+    a.grad.data *= 10
+    np.testing.assert_allclose(b.grad.data, [2.0, 2.0])
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+
+
+def test_leaf_grad_does_not_alias_the_caller_gradient():
+    x = leaf([1.0, 2.0])
+    upstream = np.array([1.0, 1.0])
+    (x + 0).backward(upstream)
+    x.grad.data[0] = 7.0
+    assert upstream[0] == 1.0
+
+
+def test_changing_an_index_array_after_forward_does_not_change_the_gradient():
+    x = leaf([1.0, 2.0, 3.0])
+    index = np.array([0, 0])
+    y = x[index].sum()
+    index[:] = 2
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, [2.0, 0.0, 0.0])
+
+
+def test_changing_a_where_mask_after_forward_does_not_change_the_gradient():
+    x = leaf([1.0, 2.0])
+    mask = np.array([True, False])
+    y = ag.where(mask, x, 0.0).sum()
+    mask[:] = True
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, [1.0, 0.0])
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_over_a_size_0_axis_is_empty_as_torch(name):
+    torch = pytest.importorskip("torch")
+    x = leaf(np.zeros((3, 0)))
+    out = getattr(ag, name)(x, axis=1)
+    expected = getattr(torch, name)(torch.zeros(3, 0, dtype=torch.float64), dim=1)
+    assert out.shape == tuple(expected.shape) == (3, 0)
+    out.sum().backward()
+    assert x.grad.shape == (3, 0)
+
+
+def test_logsumexp_over_a_size_0_axis_is_minus_inf_as_torch():
+    torch = pytest.importorskip("torch")
+    out = ag.logsumexp(leaf(np.zeros((3, 0))), axis=1)
+    expected = torch.logsumexp(torch.zeros(3, 0, dtype=torch.float64), dim=1)
+    np.testing.assert_array_equal(out.data, expected.numpy())
+
+
+def test_max_over_a_size_0_axis_raises_as_torch():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="cannot reduce an empty axis"):
+        ag.zeros(3, 0).max(axis=1)
+    with pytest.raises((RuntimeError, IndexError)):
+        torch.zeros(3, 0).max(dim=1)

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+import autograd as ag
 import nn
 from nn import init
 
@@ -139,3 +140,14 @@ def test_init_is_reproducible_from_numpy_seed():
 def test_init_refuses_other_objects():
     with pytest.raises(TypeError, match="uniform_: expected a Tensor or ndarray, got list"):
         init.uniform_([1.0, 2.0])
+
+
+@pytest.mark.parametrize("fill", [
+    init.xavier_uniform_, init.xavier_normal_, init.kaiming_uniform_, init.kaiming_normal_,
+    init.zeros_, init.ones_, init.normal_, init.uniform_, lambda t: init.constant_(t, 1.0)])
+def test_init_bumps_the_tensors_version_once(fill, monkeypatch):
+    bumped = []
+    monkeypatch.setattr(ag.Tensor, "_bump_version", lambda self: bumped.append(self))
+    param = big((3, 4))
+    fill(param)
+    assert len(bumped) == 1 and bumped[0] is param

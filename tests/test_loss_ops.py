@@ -1,4 +1,5 @@
-"""The fused primitives of autograd/ops/loss.py: erf accuracy and first/second derivatives."""
+"""The fused kernels (nn.functional: linear, gelu, cross-entropies) and erf: accuracy and
+first/second derivatives."""
 
 import math
 
@@ -6,16 +7,16 @@ import numpy as np
 import pytest
 
 import autograd as ag
-from autograd.ops.loss import (
-    BinaryCrossEntropy,
-    BinaryCrossEntropyWithLogits,
-    CrossEntropy,
-    Erf,
-    Gelu,
-    Linear,
-    erf_array,
-    erfc_array,
-)
+from autograd.ops.unary import erf_array
+from nn.functional.activation import Gelu
+from nn.functional.linear import Linear
+from nn.functional.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy
+
+Erf = ag.erf.op
+
+
+def erfc_array(x):
+    return erf_array(x, complement=True)
 
 
 def leaf(shape, seed=0, low=None, high=None):

@@ -322,56 +322,169 @@ def test_repr_puts_extra_repr_before_children():
     assert repr(Custom()) == "Custom(\n  size=3\n  (inner): Identity()\n)"
 
 
-# ---------------------------------------------------------------- containers
+# ---------------------------------------------------------------- re-assignment keeps order
 
 
-def test_sequential_applies_modules_in_order():
-    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
-    x = np.array([[1.0, -2.0]], dtype=np.float32)
-    w0, b0 = model[0].weight.data, model[0].bias.data
-    w2, b2 = model[2].weight.data, model[2].bias.data
-    expected = np.maximum(x @ w0.T + b0, 0) @ w2.T + b2
-    np.testing.assert_allclose(model(x).data, expected, rtol=1e-6)
+def test_reassigning_a_parameter_keeps_its_place_in_parameters_and_state_dict():
+    model = Block()
+    model.fc1.weight = nn.Parameter(np.zeros((4, 3), dtype=np.float32))
+    assert [name for name, _ in model.named_parameters()] == [
+        "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert list(model.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert model.fc1.weight.data.sum() == 0
 
 
-def test_sequential_supports_len_iteration_indexing_and_slicing():
-    layers = [nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1)]
-    model = nn.Sequential(*layers)
-    assert len(model) == 3 and list(model) == layers
-    assert model[0] is layers[0] and model[-1] is layers[2]
-    head = model[1:]
-    assert isinstance(head, nn.Sequential) and list(head) == layers[1:]
+def test_reassigning_a_child_or_a_buffer_keeps_its_place():
+    net = Net()
+    net.encoder = Block()
+    net.norm.register_buffer("running", np.ones(2, dtype=np.float32))
+    assert [name for name, _ in net.named_children()] == ["encoder", "norm", "head"]
+    assert [name for name, _ in net.norm.named_buffers()] == ["running", "count", "scratch"]
 
 
-def test_sequential_index_out_of_range_names_the_length():
-    with pytest.raises(IndexError, match="Sequential index 3 out of range for length 2"):
-        nn.Sequential(nn.ReLU(), nn.ReLU())[3]
+def test_reassigned_order_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.Linear(2, 3), torch.nn.Linear(2, 3)
+    ours.weight = nn.Parameter(np.zeros((3, 2)))
+    theirs.weight = torch.nn.Parameter(torch.zeros(3, 2))
+    ours.bias = None
+    theirs.bias = None
+    ours.bias = nn.Parameter(np.zeros(3))
+    theirs.bias = torch.nn.Parameter(torch.zeros(3))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight", "bias"]
 
 
-def test_sequential_from_an_ordered_dict_keeps_the_names():
-    model = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 1)), ("out", nn.Sigmoid())]))
-    assert [name for name, _ in model.named_parameters()] == ["fc.weight", "fc.bias"]
+def test_a_parameter_assigned_over_a_buffer_replaces_it():
+    module = WithBuffer()
+    module.running = nn.Parameter(np.zeros(2))
+    assert [name for name, _ in module.named_buffers()] == ["count", "scratch"]
+    assert [name for name, _ in module.named_parameters()] == ["scale", "running"]
 
 
-def test_sequential_delete_renumbers_and_append_continues():
-    model = nn.Sequential(nn.ReLU(), nn.Tanh(), nn.Sigmoid())
-    del model[0]
-    model.append(nn.Identity())
-    assert [name for name, _ in model.named_children()] == ["0", "1", "2"]
-    assert [type(m).__name__ for m in model] == ["Tanh", "Sigmoid", "Identity"]
+@pytest.mark.parametrize("register", [
+    lambda m: m.register_parameter("forward", nn.Parameter(np.zeros(1))),
+    lambda m: m.register_buffer("train", np.zeros(1)),
+    lambda m: m.add_module("parameters", nn.ReLU()),
+])
+def test_registering_a_name_the_class_uses_is_refused(register):
+    with pytest.raises(KeyError, match="attribute '.*' already exists"):
+        register(nn.Module())
 
 
-def test_module_list_registers_its_modules():
-    layers = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 1)])
-    layers.append(nn.Linear(1, 1))
-    assert len(layers) == 3 and layers[-1] is list(layers)[2]
-    assert [name for name, _ in layers.named_parameters()][-2:] == ["2.weight", "2.bias"]
+# ---------------------------------------------------------------- to(), float(), double()
 
 
-def test_module_list_slices_and_deletes_like_a_list():
-    layers = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.Sigmoid()])
-    assert [type(m).__name__ for m in layers[1:]] == ["Tanh", "Sigmoid"]
-    del layers[0]
-    assert [name for name, _ in layers.named_children()] == ["0", "1"]
-    with pytest.raises(TypeError, match="ModuleList indices must be int or slice, got str"):
-        layers["0"]
+@pytest.mark.parametrize("call", [
+    lambda m: m.to(np.float64), lambda m: m.to("cpu", np.float64),
+    lambda m: m.to(dtype=np.float64), lambda m: m.to(device="cpu", dtype="float64"),
+    lambda m: m.to(ag.Tensor(np.zeros(1))), lambda m: m.double(),
+])
+def test_to_casts_floating_state_in_place_keeping_the_parameter_objects(call):
+    module = WithBuffer()
+    scale = module.scale
+    module.scale.grad = ag.Tensor(np.ones(2, dtype=np.float32))
+    assert call(module) is module
+    assert module.scale is scale and scale.dtype == np.float64
+    assert scale.grad.dtype == np.float64 and module.running.dtype == np.float64
+    assert module.count.dtype == np.int64
+
+
+def test_to_cpu_and_cpu_change_nothing():
+    module = WithBuffer()
+    assert module.to("cpu") is module and module.cpu() is module
+    assert module.scale.dtype == np.float32
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda m: m.to(np.int64), TypeError, "only accepts floating point dtypes.*int64"),
+    (lambda m: m.to("cuda"), RuntimeError, "only the 'cpu' device exists here, got 'cuda'"),
+    (lambda m: m.to(object()), TypeError, "expected a dtype, a device"),
+    (lambda m: m.to(np.float32, np.float64, np.float16), TypeError, "invalid combination"),
+    (lambda m: m.to(dtype=np.float32, colour="red"), TypeError, "invalid combination"),
+])
+def test_to_rejects_what_is_not_a_floating_dtype_or_the_cpu(call, error, message):
+    with pytest.raises(error, match=message):
+        call(WithBuffer())
+
+
+def test_float_then_double_round_trips_values_exactly():
+    module = WithBuffer().double()
+    module.scale.data[...] = [0.5, 0.25]
+    module.float()
+    assert module.scale.dtype == np.float32
+    np.testing.assert_array_equal(module.scale.data, [0.5, 0.25])
+
+
+# ---------------------------------------------------------------- one zero_grad behaviour
+
+
+@pytest.mark.parametrize("owner", ["module", "optimizer"])
+def test_zero_grad_without_set_to_none_keeps_each_grad_tensor_and_zeroes_it(owner):
+    net = Block()
+    net(np.ones((2, 3), dtype=np.float32)).sum().backward()
+    grads = [p.grad for p in net.parameters()]
+    zero_grad = net.zero_grad if owner == "module" else \
+        nn.optim.SGD(net.parameters(), lr=0.1).zero_grad
+    zero_grad(set_to_none=False)
+    for param, grad in zip(net.parameters(), grads):
+        assert param.grad is grad
+        np.testing.assert_array_equal(grad.data, np.zeros(param.shape))
+
+
+def test_zero_grad_detaches_a_gradient_that_carries_a_graph():
+    layer = nn.Linear(2, 1).double()
+    (layer(np.ones((1, 2))) ** 2).sum().backward(create_graph=True)
+    assert layer.weight.grad.grad_fn is not None
+    layer.zero_grad(set_to_none=False)
+    assert layer.weight.grad.grad_fn is None and not layer.weight.grad.requires_grad
+    np.testing.assert_array_equal(layer.weight.grad.data, np.zeros((1, 2)))
+
+
+# ---------------------------------------------------------------- version counters
+
+
+@pytest.fixture
+def bumped(monkeypatch):
+    """The tensors whose version library code bumped (by identity), in order."""
+    seen = []
+    monkeypatch.setattr(ag.Tensor, "_bump_version", lambda self: seen.append(self))
+    return seen
+
+
+def test_load_state_dict_bumps_the_version_of_every_loaded_tensor(bumped):
+    model, state = Net(), Net().state_dict()
+    bumped.clear()  # initialisation bumps too
+    model.load_state_dict(state)
+    loaded = [tensor for _, tensor in model._state_items()]
+    assert len(bumped) == len(loaded)
+    assert {id(t) for t in bumped} == {id(t) for t in loaded}
+
+
+def test_to_bumps_the_version_of_every_cast_tensor(bumped):
+    module = WithBuffer()
+    bumped.clear()
+    module.double()
+    # scratch is float64 already and count an integer buffer: neither changes
+    assert {id(t) for t in bumped} == {id(module.scale), id(module.running)}
+    bumped.clear()
+    module.double()  # already float64: nothing changes
+    assert bumped == []
+
+
+def test_zero_grad_in_place_bumps_the_gradients_version(bumped):
+    layer = nn.Linear(2, 1)
+    layer(np.ones((1, 2), dtype=np.float32)).sum().backward()
+    bumped.clear()
+    layer.zero_grad(set_to_none=False)
+    assert {id(t) for t in bumped} == {id(layer.weight.grad), id(layer.bias.grad)}
+
+
+def test_a_child_may_replace_a_class_level_default_as_in_torch():
+    class WithDefault(nn.Module):
+        act = None
+
+        def __init__(self):
+            super().__init__()
+            self.act = nn.ReLU()
+
+    assert [name for name, _ in WithDefault().named_children()] == ["act"]

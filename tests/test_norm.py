@@ -5,8 +5,8 @@ import pytest
 
 import autograd as ag
 import nn
-from autograd.ops.norm import normalize
-from nn.norm import batch_norm, layer_norm
+from nn.functional import batch_norm, layer_norm
+from nn.functional.normalization import normalize
 
 
 def _random(shape, seed, scale=1.0, shift=0.0):

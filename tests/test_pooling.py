@@ -5,7 +5,7 @@ import pytest
 
 import autograd as ag
 import nn
-from autograd.ops.pool import avg_pool2d, max_pool2d
+from nn.functional.pooling import avg_pool2d, max_pool2d
 
 
 def _padded(x, padding, value):

@@ -6,9 +6,18 @@ import pytest
 import autograd as ag
 
 
-@pytest.mark.parametrize("data", [1.5, 3, [1, 2], [[1.0, 2.0], [3.0, 4.0]], True])
-def test_python_data_becomes_float32(data):
-    assert ag.tensor(data).dtype == np.float32
+@pytest.mark.parametrize("data, dtype", [
+    (1.5, np.float32), ([[1.0, 2.0], [3.0, 4.0]], np.float32), ([1, 2.5], np.float32),
+    (3, np.int64), ([1, 2], np.int64), (True, np.bool_), ([True, False], np.bool_),
+])
+def test_python_data_becomes_float32_int64_or_bool_as_torch_tensor(data, dtype):
+    assert ag.tensor(data).dtype == dtype
+
+
+@pytest.mark.parametrize("data", [1.5, [1, 2.5], 3, [1, 2], True, [True, False]])
+def test_python_data_dtypes_agree_with_torch(data):
+    torch = pytest.importorskip("torch")
+    assert ag.tensor(data).dtype.name == str(torch.tensor(data).dtype).replace("torch.", "")
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float16, np.int64, np.uint8, np.bool_])
@@ -87,7 +96,7 @@ def test_rmatmul_with_ndarray():
         (lambda: ag.ones((2,)), np.ones(2)),
         (lambda: ag.full((2, 2), 7.0), np.full((2, 2), 7.0)),
         (lambda: ag.eye(3), np.eye(3)),
-        (lambda: ag.arange(4), np.arange(4.0)),
+        (lambda: ag.arange(4.0), np.arange(4.0)),
         (lambda: ag.arange(1, 2, 0.25), np.arange(1, 2, 0.25)),
         (lambda: ag.zeros_like(ag.ones(2, 2)), np.zeros((2, 2))),
         (lambda: ag.ones_like(np.zeros(3)), np.ones(3)),

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+import nn
 from nn import utils
 
 GRADS = [np.array([3.0, -4.0, 1.0]), np.array([[0.5, -2.0], [6.0, 0.0]])]
@@ -125,3 +126,115 @@ def test_clip_grad_norm_matches_torch(norm_type):
     assert total == pytest.approx(expected.item(), rel=1e-12)
     for param, torch_param in zip(params, torch_params):
         np.testing.assert_allclose(param.grad.data, torch_param.grad.numpy(), rtol=1e-12)
+
+
+def test_clip_grad_value_matches_torch():
+    torch = pytest.importorskip("torch")
+    params = params_with_grads()
+    torch_params = [torch.zeros(grad.shape, dtype=torch.float64, requires_grad=True)
+                    for grad in GRADS]
+    for torch_param, grad in zip(torch_params, GRADS):
+        torch_param.grad = torch.from_numpy(grad.copy())
+    utils.clip_grad_value_(params, 1.5)
+    torch.nn.utils.clip_grad_value_(torch_params, 1.5)
+    for param, torch_param in zip(params, torch_params):
+        np.testing.assert_array_equal(param.grad.data, torch_param.grad.numpy())
+
+
+# ---------------------------------------------------------------- flattening parameters
+
+
+VALUES = [np.arange(6.0).reshape(2, 3), np.array([-1.0, 0.5]), np.array(7.0)]
+
+
+def test_parameters_to_vector_joins_the_flattened_parameters_in_order():
+    params = [ag.Tensor(v, requires_grad=True) for v in VALUES]
+    vector = utils.parameters_to_vector(params)
+    np.testing.assert_array_equal(vector.data, [0, 1, 2, 3, 4, 5, -1, 0.5, 7])
+    (vector * np.arange(9.0)).sum().backward()  # differentiable, as PyTorch's
+    np.testing.assert_array_equal(params[0].grad.data, np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(params[1].grad.data, [6.0, 7.0])
+    np.testing.assert_array_equal(params[2].grad.data, 8.0)
+
+
+def test_vector_to_parameters_copies_slices_in_place_keeping_dtypes():
+    params = [ag.Tensor(np.zeros(v.shape, dtype=np.float32), requires_grad=True) for v in VALUES]
+    arrays = [p.data for p in params]
+    utils.vector_to_parameters(ag.Tensor(np.arange(9.0)), params)
+    for param, array, expected in zip(params, arrays, [np.arange(6.0).reshape(2, 3),
+                                                       [6.0, 7.0], 8.0]):
+        assert param.data is array and param.dtype == np.float32
+        np.testing.assert_array_equal(param.data, expected)
+
+
+def test_flattening_round_trips_a_model():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    vector = utils.parameters_to_vector(model.parameters())
+    other = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    utils.vector_to_parameters(vector, other.parameters())
+    for (name, a), b in zip(model.state_dict().items(), other.state_dict().values()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_flattening_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours = [ag.Tensor(v.copy(), requires_grad=True) for v in VALUES]
+    theirs = [torch.tensor(v, requires_grad=True) for v in VALUES]
+    np.testing.assert_array_equal(utils.parameters_to_vector(ours).data,
+                                  torch.nn.utils.parameters_to_vector(theirs).detach().numpy())
+    new = np.linspace(-1, 1, 9)
+    utils.vector_to_parameters(ag.Tensor(new), ours)
+    torch.nn.utils.vector_to_parameters(torch.from_numpy(new.copy()), theirs)
+    for our, their in zip(ours, theirs):
+        np.testing.assert_array_equal(our.data, their.detach().numpy())
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda p: utils.vector_to_parameters(np.zeros(9), p), TypeError,
+     "expected a Tensor, but got ndarray"),
+    (lambda p: utils.vector_to_parameters(ag.Tensor(np.zeros(8)), p), ValueError,
+     r"1-D vector of 9 entries .* got shape \(8,\)"),
+    (lambda p: utils.vector_to_parameters(ag.Tensor(np.zeros((9, 1))), p), ValueError,
+     r"shape \(9, 1\)"),
+    (lambda p: utils.parameters_to_vector([p[0], 3.0]), TypeError, "parameter 1 is a float"),
+    (lambda p: utils.parameters_to_vector([]), ValueError, "no parameters"),
+])
+def test_flattening_bad_input_raises_a_clear_error(call, error, message):
+    with pytest.raises(error, match=message):
+        call([ag.Tensor(v, requires_grad=True) for v in VALUES])
+
+
+# ---------------------------------------------------------------- version counters
+
+
+@pytest.fixture
+def bumped(monkeypatch):
+    """The tensors whose version library code bumped, in order."""
+    seen = []
+    monkeypatch.setattr(ag.Tensor, "_bump_version", lambda self: seen.append(self))
+    return seen
+
+
+def test_vector_to_parameters_bumps_every_parameter(bumped):
+    params = [ag.Tensor(v.copy(), requires_grad=True) for v in VALUES]
+    utils.vector_to_parameters(ag.Tensor(np.zeros(9)), params)
+    assert [id(t) for t in bumped] == [id(p) for p in params]
+
+
+@pytest.mark.parametrize("clip", [lambda p: utils.clip_grad_norm_(p, 0.1),
+                                  lambda p: utils.clip_grad_value_(p, 0.1)],
+                         ids=["norm", "value"])
+def test_clipping_bumps_every_changed_gradient(bumped, clip):
+    params = params_with_grads()
+    clip(params)
+    assert [id(t) for t in bumped] == [id(p.grad) for p in params]
+
+
+def test_zero_grad_sets_none_or_zeroes_and_leaves_missing_grads_alone():
+    params = params_with_grads() + [ag.Tensor(np.ones(2), requires_grad=True)]
+    grads = [p.grad for p in params]
+    utils.zero_grad(params, set_to_none=False)
+    assert all(p.grad is grad for p, grad in zip(params, grads))
+    assert all(np.all(p.grad.data == 0) for p in params[:2]) and params[2].grad is None
+    utils.zero_grad(params)
+    assert all(p.grad is None for p in params)

@@ -1,14 +1,1 @@
-"""The differentiable primitives, one module per family; importing them attaches Tensor methods."""
-
-from autograd.ops import (  # noqa: F401
-    conv,
-    elementwise,
-    index,
-    linalg,
-    loss,
-    nn,
-    norm,
-    pool,
-    reduce,
-    shape,
-)
+"""The differentiable primitives, one module per family (see ``autograd/tensor.py`` for methods)."""

@@ -1,14 +1,17 @@
-"""Indexing: ``t[idx]`` with NumPy's basic and advanced indexing."""
+"""Indexing: ``t[idx]`` with NumPy's basic and advanced indexing, and its adjoint."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from autograd.function import Op
-from autograd.tensor import Tensor
+from autograd.ops import dual
+from autograd.tensor import Tensor, share_version
+
+__all__ = ["getitem"]
 
 
-def _is_basic(index) -> bool:
+def is_basic(index) -> bool:
     """True for ints, slices, None and Ellipsis (no element can be selected twice)."""
     parts = index if isinstance(index, tuple) else (index,)
     return all(
@@ -17,62 +20,63 @@ def _is_basic(index) -> bool:
     )
 
 
-def _scatter_add(grad: np.ndarray, shape: tuple, index) -> np.ndarray:
-    out = np.zeros(shape, dtype=grad.dtype)
-    if _is_basic(index):
-        out[index] = grad
+def scatter_add(values: np.ndarray, shape: tuple, index) -> np.ndarray:
+    """Zeros of ``shape`` with ``values`` added at ``index`` (repeated indices accumulate)."""
+    out = np.zeros(shape, dtype=values.dtype)
+    if is_basic(index):
+        out[index] = values
     else:
-        np.add.at(out, index, grad)  # repeated indices accumulate
+        np.add.at(out, index, values)
     return out
 
 
-class GetItem(Op):
+class Getitem(Op):
     """d/dx x[idx] = grad scattered back to the selected positions (repeats accumulate)"""
 
-    name = "getitem"
-
-    @staticmethod
     def forward(ctx, x, index=None):
-        ctx.index = index
-        ctx.in_shape = x.shape
+        ctx.index, ctx.in_shape = index, x.shape
         return x[index]
 
-    @staticmethod
     def backward(ctx, grad):
-        if isinstance(grad, Tensor):
-            return IndexAdd.apply(grad, index=ctx.index, shape=ctx.in_shape)
-        return _scatter_add(grad, ctx.in_shape, ctx.index)
+        return scatter(grad, ctx.index, ctx.in_shape)
 
 
 class IndexAdd(Op):
     """d/dg scatter_add(g, idx) = grad[idx] (the adjoint of getitem)"""
 
-    name = "index_add"
-
-    @staticmethod
     def forward(ctx, values, index=None, shape=()):
         ctx.index = index
-        return _scatter_add(values, shape, index)
+        return scatter_add(values, shape, index)
 
-    @staticmethod
     def backward(ctx, grad):
-        return GetItem.apply(grad, index=ctx.index) if isinstance(grad, Tensor) else grad[ctx.index]
+        return select(grad, ctx.index)
 
 
-def _plain_index(index):
-    """Replace Tensors (and lists) inside an index by arrays."""
+# For backward formulas: ``select(g, idx)`` is ``g[idx]``, ``scatter`` its adjoint.
+select = dual.function(lambda g, index: g[index],
+                       lambda g, index: Getitem.apply(g, index=index), "select")
+scatter = dual.function(lambda g, index, shape: scatter_add(g, shape, index),
+                        lambda g, index, shape: IndexAdd.apply(g, index=index, shape=shape),
+                        "scatter")
+
+
+def plain_index(index):
+    """The index with Tensors and lists replaced by arrays, and arrays copied.
+
+    A copy, so that changing an index array after the forward pass cannot change
+    where backward sends the gradient.
+    """
     if isinstance(index, tuple):
-        return tuple(_plain_index(part) for part in index)
+        return tuple(plain_index(part) for part in index)
     if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, list):
-        return np.asarray(index)
+        return np.array(index.data)
+    if isinstance(index, (list, np.ndarray)):
+        return np.array(index)
     return index
 
 
 def getitem(x: Tensor, index) -> Tensor:
     """``x[index]``: basic (ints, slices, None, ...) and advanced (int arrays, bool masks)."""
-    return GetItem.apply(x, index=_plain_index(index))
-
-
-Tensor.__getitem__ = getitem
+    index = plain_index(index)
+    out = Getitem.apply(x, index=index)
+    return share_version(out, x) if is_basic(index) else out

@@ -6,13 +6,12 @@ from autograd.engine import sum_to
 from autograd.function import Op, ShapeError
 from autograd.tensor import Tensor, as_tensor
 
+__all__ = ["matmul"]
+
 
 class Matmul(Op):
     """d/da (a @ b) = grad @ b.T, d/db (a @ b) = a.T @ grad"""
 
-    name = "matmul"
-
-    @staticmethod
     def forward(ctx, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ShapeError(f"matmul: operands must be at least 1-D, got shapes {a.shape} "
@@ -25,17 +24,13 @@ class Matmul(Op):
                 f"{inner_a} (last dim of the first) != {inner_b} (the second's rows)"
             )
         try:
-            out = a @ b
+            return a @ b
         except ValueError:
             raise ShapeError(
                 f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast"
             ) from None
-        ctx.save_for_backward(a, b)
-        return out
 
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+    def backward(ctx, grad, a, b):
         need_a, need_b = ctx.needs_input_grad
         a_is_vector, b_is_vector = a.ndim == 1, b.ndim == 1
         # Treat vectors as 1-row / 1-column matrices, then undo it on their gradients.
@@ -62,6 +57,6 @@ def matmul(a, b) -> Tensor:
     return Matmul.apply(as_tensor(a, like=b), b)
 
 
-Tensor.__matmul__ = matmul
-Tensor.__rmatmul__ = lambda self, other: matmul(as_tensor(other, like=self), self)
-Tensor.matmul = matmul
+def rmatmul(self, other) -> Tensor:
+    """``other @ self`` for a constant ``other``."""
+    return Matmul.apply(as_tensor(other, like=self), self)

@@ -1,58 +1,34 @@
-"""Reductions with NumPy's ``axis`` / ``keepdims`` semantics."""
+"""Reductions with NumPy's ``axis``/``keepdims`` (and PyTorch's ``dim``/``keepdim``)."""
 
 from __future__ import annotations
+
+from collections import namedtuple
 
 import numpy as np
 
 from autograd.function import Op
-from autograd.ops import _dual
-from autograd.ops._dual import data_of
+from autograd.ops import dual
+from autograd.ops.axes import kept_shape, normalize_axis, pick
 from autograd.tensor import Tensor, as_tensor
 
+__all__ = ["sum", "mean", "max", "min", "var", "std", "amax", "amin"]
 
-def _normalize_axis(axis, ndim: int, op_name: str) -> tuple:
-    """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative ints."""
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, (int, np.integer)):
-        axes = (axis,)
-    elif isinstance(axis, (tuple, list)) and all(isinstance(a, (int, np.integer)) for a in axis):
-        axes = tuple(axis)
-    else:
-        raise TypeError(f"{op_name}: axis must be None, an int or a tuple of ints, got {axis!r}")
-    normalized = []
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise np.exceptions.AxisError(
-                f"{op_name}: axis {a} is out of bounds for a tensor of dimension {ndim}"
-            )
-        normalized.append(a % ndim)
-    if len(set(normalized)) != len(normalized):
-        raise ValueError(f"{op_name}: duplicate value in axis {axis}")
-    return tuple(sorted(normalized))
-
-
-def _kept_shape(shape: tuple, axes: tuple) -> tuple:
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+# What ``max(dim=...)`` and ``min(dim=...)`` return, as PyTorch.
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
 def _expand(grad, in_shape: tuple, axes: tuple):
     """Broadcast a reduced gradient back over the reduced axes."""
-    return _dual.broadcast_to(grad.reshape(_kept_shape(in_shape, axes)), in_shape)
+    return dual.broadcast_to(grad.reshape(kept_shape(in_shape, axes)), in_shape)
 
 
 class Sum(Op):
     """d/dx sum(x) = 1 for every element"""
 
-    name = "sum"
+    def forward(ctx, x, axes=(), keepdims=False):
+        ctx.axes, ctx.in_shape = axes, x.shape
+        return np.sum(x, axis=axes, keepdims=keepdims)
 
-    @staticmethod
-    def forward(ctx, x, axis=None, keepdims=False):
-        ctx.axes = _normalize_axis(axis, x.ndim, "sum")
-        ctx.in_shape = x.shape
-        return np.sum(x, axis=ctx.axes, keepdims=keepdims)
-
-    @staticmethod
     def backward(ctx, grad):
         return _expand(grad, ctx.in_shape, ctx.axes)
 
@@ -60,85 +36,117 @@ class Sum(Op):
 class Mean(Op):
     """d/dx mean(x) = 1 / n for every element (n = elements reduced)"""
 
-    name = "mean"
-
-    @staticmethod
-    def forward(ctx, x, axis=None, keepdims=False):
-        ctx.axes = _normalize_axis(axis, x.ndim, "mean")
-        ctx.in_shape = x.shape
-        ctx.count = int(np.prod([x.shape[a] for a in ctx.axes]))
-        if ctx.count == 0:
+    def forward(ctx, x, axes=(), keepdims=False):
+        ctx.axes, ctx.in_shape = axes, x.shape
+        ctx.count = int(np.prod([x.shape[a] for a in axes]))
+        if ctx.count == 0:  # NumPy warns and returns NaN; an empty mean is nearly always a bug
             raise ValueError(f"mean: cannot take the mean of an empty selection (shape {x.shape})")
-        return np.mean(x, axis=ctx.axes, keepdims=keepdims)
+        return np.mean(x, axis=axes, keepdims=keepdims)
 
-    @staticmethod
     def backward(ctx, grad):
         return _expand(grad / ctx.count, ctx.in_shape, ctx.axes)
 
 
-class _Extreme(Op):
-    """Shared backward of max/min: the gradient is split evenly among tied extremes."""
+class Max(Op):
+    """d/dx max(x) = 1 / k at each of the k maximal elements, else 0 (min: the same for -x)"""
 
-    name = "_extreme"
-    reduce = None
+    def forward(ctx, x, axes=(), keepdims=False, largest=True):
+        ctx.axes, ctx.in_shape = axes, x.shape
+        return (np.max if largest else np.min)(x, axis=axes, keepdims=keepdims)
 
-    @classmethod
-    def forward(cls, ctx, x, axis=None, keepdims=False):
-        if x.size == 0:
-            raise ValueError(f"{cls.name}: zero-size tensor of shape {x.shape} has no {cls.name}")
-        ctx.axes = _normalize_axis(axis, x.ndim, cls.name)
-        ctx.in_shape = x.shape
-        out = cls.reduce(x, axis=ctx.axes, keepdims=keepdims)
-        ctx.save_for_backward(x, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, out = (data_of(v) for v in ctx.saved_tensors)
-        winners = x == out.reshape(_kept_shape(ctx.in_shape, ctx.axes))
+    def backward(ctx, grad, x, out):
+        x, out = dual.constant(x), dual.constant(out)
+        winners = x == out.reshape(kept_shape(ctx.in_shape, ctx.axes))
         share = winners / winners.sum(axis=ctx.axes, keepdims=True)
-        return _expand(grad, ctx.in_shape, ctx.axes) * share
+        return dual.where(winners, _expand(grad, ctx.in_shape, ctx.axes) * share, 0.0)
 
 
-class Max(_Extreme):
-    """d/dx max(x) = 1 / k at each of the k maximal elements, else 0"""
-
-    name = "max"
-    reduce = staticmethod(np.max)
-
-
-class Min(_Extreme):
-    """d/dx min(x) = 1 / k at each of the k minimal elements, else 0"""
-
-    name = "min"
-    reduce = staticmethod(np.min)
-
-
-
-def sum(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
-    """Sum over ``axis`` (None = all, int or tuple; negatives allowed)."""
-    return Sum.apply(as_tensor(x), axis=axis, keepdims=keepdims)
-
-
-def mean(x, axis=None, keepdims: bool = False) -> Tensor:
-    """Arithmetic mean over ``axis``."""
-    return Mean.apply(as_tensor(x), axis=axis, keepdims=keepdims)
-
-
-def max(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
-    """Maximum over ``axis``; tied maxima share the gradient equally."""
-    return Max.apply(as_tensor(x), axis=axis, keepdims=keepdims)
-
-
-def min(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
-    """Minimum over ``axis``; tied minima share the gradient equally."""
-    return Min.apply(as_tensor(x), axis=axis, keepdims=keepdims)
-
-
-def var(x, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """Variance ``sum((x - mean)**2) / (n - ddof)``, as ``np.var`` (composed from primitives)."""
+def _reduce(op: type[Op], name: str, x, axis, keepdims: bool, **params) -> Tensor:
     x = as_tensor(x)
-    axes = _normalize_axis(axis, x.ndim, "var")
+    return op.apply(x, axes=normalize_axis(axis, x.ndim, name), keepdims=keepdims, **params)
+
+
+def sum(x, axis=None, keepdims=None, *, dim=None, keepdim=None,  # noqa: A001 - NumPy's name
+        dtype=None) -> Tensor:
+    """Sum over ``axis`` (None = all, int or tuple; negatives allowed); ``dim=`` too.
+
+    An integer or boolean tensor sums to int64 (as NumPy and PyTorch); ``dtype``
+    picks the result's dtype.
+    """
+    axis, keepdims, _ = pick("sum", axis, dim, keepdims, keepdim)
+    x = as_tensor(x)
+    if dtype is not None:
+        x = x.astype(dtype)
+    elif x.dtype.kind in "biu":
+        x = x.astype(np.int64)
+    return _reduce(Sum, "sum", x, axis, keepdims)
+
+
+def mean(x, axis=None, keepdims=None, *, dim=None, keepdim=None) -> Tensor:
+    """Arithmetic mean over ``axis`` (``dim=`` too); integer tensors give float64, as NumPy."""
+    axis, keepdims, _ = pick("mean", axis, dim, keepdims, keepdim)
+    x = as_tensor(x)
+    if x.dtype.kind in "biu":
+        x = x.astype(np.float64)
+    return _reduce(Mean, "mean", x, axis, keepdims)
+
+
+def _extreme(name: str, largest: bool, x, axis, keepdims, dim, keepdim):
+    axis, keepdims, torch_style = pick(name, axis, dim, keepdims, keepdim)
+    x = as_tensor(x)
+    axes = normalize_axis(axis, x.ndim, name)
+    if any(x.shape[a] == 0 for a in axes) or (x.size == 0 and not axes):
+        raise ValueError(f"{name}: cannot reduce an empty axis (shape {x.shape}, axis {axis}): "
+                         "it has no identity")
+    if torch_style and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{name}: dim must be an int (it returns values and indices along one "
+                        f"dimension), got {dim!r}; use axis= to reduce several axes")
+    values = Max.apply(x, axes=axes, keepdims=keepdims, largest=largest)
+    if not torch_style or x.ndim == 0:
+        return values
+    arg = np.argmax if largest else np.argmin
+    indices = np.expand_dims(arg(x.data, axis=axes[0]), axes[0]) if keepdims \
+        else arg(x.data, axis=axes[0])
+    return ValuesIndices(values, Tensor._make(np.asarray(indices, dtype=np.int64)))
+
+
+def max(x, axis=None, keepdims=None, *, dim=None, keepdim=None):  # noqa: A001 - NumPy's name
+    """Maximum over ``axis``; tied maxima share the gradient equally.
+
+    With PyTorch's ``dim=``, returns ``(values, indices)`` (``.values``, ``.indices``).
+    """
+    return _extreme("max", True, x, axis, keepdims, dim, keepdim)
+
+
+def min(x, axis=None, keepdims=None, *, dim=None, keepdim=None):  # noqa: A001 - NumPy's name
+    """Minimum over ``axis``; tied minima share the gradient equally (``dim=``: as ``max``)."""
+    return _extreme("min", False, x, axis, keepdims, dim, keepdim)
+
+
+def amax(x, axis=None, keepdims=False) -> Tensor:
+    """Maximum over ``axis`` (always values only, as ``np.amax`` and ``torch.amax``)."""
+    return _extreme("amax", True, x, axis, keepdims, None, None)
+
+
+def amin(x, axis=None, keepdims=False) -> Tensor:
+    """Minimum over ``axis`` (always values only)."""
+    return _extreme("amin", False, x, axis, keepdims, None, None)
+
+
+def var(x, axis=None, ddof=None, keepdims=None, *, dim=None, keepdim=None, correction=None,
+        unbiased=None) -> Tensor:
+    """Variance ``sum((x - mean)**2) / (n - ddof)`` (composed from primitives).
+
+    With ``axis=`` (or none) NumPy's default ``ddof=0``; with PyTorch's ``dim=``,
+    PyTorch's default ``correction=1`` (unbiased). ``correction``/``unbiased``
+    are PyTorch's spellings of ``ddof``.
+    """
+    axis, keepdims, torch_style = pick("var", axis, dim, keepdims, keepdim)
+    ddof = _ddof(ddof, correction, unbiased, default=1 if torch_style else 0)
+    x = as_tensor(x)
+    if x.dtype.kind in "biu":
+        x = x.astype(np.float64)
+    axes = normalize_axis(axis, x.ndim, "var")
     count = int(np.prod([x.shape[a] for a in axes]))
     if count - ddof <= 0:
         raise ValueError(
@@ -148,10 +156,24 @@ def var(x, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     return (centered * centered).sum(axis=axes, keepdims=keepdims) / (count - ddof)
 
 
-def std(x, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """Standard deviation ``sqrt(var(x))``, as ``np.std``."""
-    return var(x, axis=axis, ddof=ddof, keepdims=keepdims).sqrt()
+def _ddof(ddof, correction, unbiased, default: int) -> int:
+    given = [value for value in (ddof, correction) if value is not None]
+    if unbiased is not None:
+        given.append(1 if unbiased else 0)
+    if len(given) > 1:
+        raise TypeError("var/std: pass only one of ddof, correction and unbiased")
+    return int(given[0]) if given else default
 
 
-for _function in (sum, mean, max, min, var, std):
-    setattr(Tensor, _function.__name__, _function)
+def std(x, axis=None, ddof=None, keepdims=None, *, dim=None, keepdim=None, correction=None,
+        unbiased=None) -> Tensor:
+    """Standard deviation ``sqrt(var(x))`` (the same arguments as ``var``).
+
+    Where the variance is 0 (constant data) the gradient is 0, as PyTorch's,
+    instead of the 0 * inf of sqrt's slope at 0.
+    """
+    variance = var(x, axis, ddof, keepdims, dim=dim, keepdim=keepdim, correction=correction,
+                   unbiased=unbiased)
+    constant = variance.data == 0
+    root = dual.where(constant, 1.0, variance).sqrt()
+    return dual.where(constant, 0.0, root)

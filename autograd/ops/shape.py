@@ -1,32 +1,35 @@
-"""Shape ops: views and rearrangements whose gradients route values back unchanged."""
+"""Shape ops: views and rearrangements whose gradients route values back unchanged.
+
+``reshape``, ``transpose`` and ``broadcast_to`` return views of their input's
+buffer when NumPy does; such a view shares its input's version counter, so an
+in-place change through either is seen by backward.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from autograd.function import Op, ShapeError
-from autograd.ops import _dual
-from autograd.ops._dual import data_of
-from autograd.tensor import Tensor, as_tensor
+from autograd.ops import dual
+from autograd.tensor import Tensor, as_tensor, share_version
+
+__all__ = ["reshape", "transpose", "swapaxes", "flatten", "squeeze", "expand_dims",
+           "broadcast_to", "astype", "concatenate", "stack", "where", "pad"]
 
 
 class Reshape(Op):
     """d/dx reshape(x) = reshape(grad, x.shape)"""
 
-    name = "reshape"
-
-    @staticmethod
     def forward(ctx, x, shape=()):
         ctx.in_shape = x.shape
         try:
             return x.reshape(shape)
-        except ValueError:
+        except (ValueError, TypeError):
             raise ShapeError(
                 f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
                 f"into shape {tuple(shape)}"
             ) from None
 
-    @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.in_shape)
 
@@ -34,18 +37,14 @@ class Reshape(Op):
 class Transpose(Op):
     """d/dx transpose(x, axes) = transpose(grad, argsort(axes))"""
 
-    name = "transpose"
-
-    @staticmethod
     def forward(ctx, x, axes=None):
         if axes is None:
             axes = tuple(range(x.ndim))[::-1]
         if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
             raise ShapeError(f"transpose: axes {tuple(axes)} do not match shape {x.shape}")
-        ctx.inverse = tuple(np.argsort([a % x.ndim for a in axes]))
+        ctx.inverse = tuple(int(a) for a in np.argsort([a % x.ndim for a in axes]))
         return x.transpose(axes)
 
-    @staticmethod
     def backward(ctx, grad):
         return grad.transpose(ctx.inverse)
 
@@ -53,9 +52,6 @@ class Transpose(Op):
 class BroadcastTo(Op):
     """d/dx broadcast_to(x) = grad summed over the broadcast dimensions"""
 
-    name = "broadcast_to"
-
-    @staticmethod
     def forward(ctx, x, shape=()):
         try:
             return np.broadcast_to(x, shape)
@@ -64,7 +60,6 @@ class BroadcastTo(Op):
                 f"broadcast_to: cannot broadcast shape {x.shape} to {tuple(shape)}"
             ) from None
 
-    @staticmethod
     def backward(ctx, grad):
         return grad  # the engine sums it back to the input's shape
 
@@ -72,13 +67,9 @@ class BroadcastTo(Op):
 class Astype(Op):
     """d/dx astype(x) = grad cast back to x's dtype"""
 
-    name = "astype"
-
-    @staticmethod
     def forward(ctx, x, dtype=None):
         return x.astype(dtype)
 
-    @staticmethod
     def backward(ctx, grad):
         return grad  # the engine casts it back to the input's dtype
 
@@ -86,23 +77,19 @@ class Astype(Op):
 class Concatenate(Op):
     """d/dx_i concatenate(xs) = the slice of grad that x_i filled"""
 
-    name = "concatenate"
-
-    @staticmethod
     def forward(ctx, *arrays, axis=0):
         if not arrays:
             raise ShapeError("concatenate: need at least one tensor")
         shapes = [a.shape for a in arrays]
         try:
             out = np.concatenate(arrays, axis=axis)
-        except ValueError as error:
+        except (ValueError, np.exceptions.AxisError) as error:
             raise ShapeError(f"concatenate: cannot join shapes {shapes} along axis {axis}: "
                              f"{error}") from None
         ctx.axis = axis % out.ndim
-        ctx.bounds = np.cumsum([0] + [a.shape[ctx.axis] for a in arrays])
+        ctx.bounds = [int(b) for b in np.cumsum([0] + [a.shape[ctx.axis] for a in arrays])]
         return out
 
-    @staticmethod
     def backward(ctx, grad):
         lead = (slice(None),) * ctx.axis
         return tuple(
@@ -114,9 +101,6 @@ class Concatenate(Op):
 class Stack(Op):
     """d/dx_i stack(xs) = grad[..., i, ...] (index i along the new axis)"""
 
-    name = "stack"
-
-    @staticmethod
     def forward(ctx, *arrays, axis=0):
         if not arrays:
             raise ShapeError("stack: need at least one tensor")
@@ -128,7 +112,6 @@ class Stack(Op):
         ctx.count = len(arrays)
         return out
 
-    @staticmethod
     def backward(ctx, grad):
         lead = (slice(None),) * ctx.axis
         return tuple(grad[lead + (i,)] for i in range(ctx.count))
@@ -137,9 +120,6 @@ class Stack(Op):
 class Where(Op):
     """d/da where(c, a, b) = [c], d/db where(c, a, b) = [not c]"""
 
-    name = "where"
-
-    @staticmethod
     def forward(ctx, a, b, condition=None):
         try:
             np.broadcast_shapes(condition.shape, a.shape, b.shape)
@@ -151,21 +131,16 @@ class Where(Op):
         ctx.condition = condition
         return np.where(condition, a, b)
 
-    @staticmethod
     def backward(ctx, grad):
         need_a, need_b = ctx.needs_input_grad
-        zero = np.zeros((), dtype=data_of(grad).dtype)
-        grad_a = _dual.where(ctx.condition, grad, zero) if need_a else None
-        grad_b = _dual.where(ctx.condition, zero, grad) if need_b else None
+        grad_a = dual.where(ctx.condition, grad, 0.0) if need_a else None
+        grad_b = dual.where(ctx.condition, 0.0, grad) if need_b else None
         return grad_a, grad_b
 
 
 class Pad(Op):
     """d/dx pad(x) = grad with the padding sliced off"""
 
-    name = "pad"
-
-    @staticmethod
     def forward(ctx, x, pad_width=0, constant_values=0):
         try:
             widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
@@ -177,11 +152,10 @@ class Pad(Op):
         if (widths < 0).any():
             raise ShapeError(f"pad: pad widths must be non-negative, got {pad_width}")
         ctx.region = tuple(
-            slice(before, before + size) for (before, _), size in zip(widths, x.shape)
+            slice(int(before), int(before) + size) for (before, _), size in zip(widths, x.shape)
         )
         return np.pad(x, widths, mode="constant", constant_values=constant_values)
 
-    @staticmethod
     def backward(ctx, grad):
         return grad[ctx.region]
 
@@ -189,16 +163,36 @@ class Pad(Op):
 # ------------------------------------------------------------------ public functions
 
 
-def reshape(x, *shape) -> Tensor:
-    """Same data, new shape (one dimension may be -1), as ``np.reshape``."""
+def _shape_argument(shape: tuple) -> tuple:
+    """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all mean the shape (2, 3)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return Reshape.apply(as_tensor(x), shape=shape)
+    for n in shape:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"reshape: a shape holds ints, got {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
+def reshape(x, *shape) -> Tensor:
+    """Same data, new shape (one dimension may be -1), as ``np.reshape``."""
+    x = as_tensor(x)
+    return share_version(Reshape.apply(x, shape=_shape_argument(shape)), x)
 
 
 def transpose(x, axes=None) -> Tensor:
     """Permute dimensions (reverse them when ``axes`` is None), as ``np.transpose``."""
-    return Transpose.apply(as_tensor(x), axes=None if axes is None else tuple(axes))
+    x = as_tensor(x)
+    return share_version(Transpose.apply(x, axes=None if axes is None else tuple(axes)), x)
+
+
+def transpose_method(self, *axes) -> Tensor:
+    """``t.transpose()``, ``t.transpose((1, 0))``, ``t.transpose(1, 0)`` (NumPy) — and on
+    tensors of more than two dimensions ``t.transpose(d0, d1)`` swaps two axes (PyTorch)."""
+    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        axes = axes[0]
+    if axes and len(axes) == 2 and self.ndim > 2:
+        return swapaxes(self, *axes)
+    return transpose(self, axes or None)
 
 
 def swapaxes(x, axis1: int, axis2: int) -> Tensor:
@@ -242,9 +236,10 @@ def expand_dims(x, axis) -> Tensor:
 
 
 def broadcast_to(x, shape) -> Tensor:
-    """Broadcast to ``shape``, as ``np.broadcast_to``."""
+    """Broadcast to ``shape``, as ``np.broadcast_to`` (a read-only view)."""
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    return BroadcastTo.apply(as_tensor(x), shape=shape)
+    x = as_tensor(x)
+    return share_version(BroadcastTo.apply(x, shape=shape), x)
 
 
 def astype(x, dtype) -> Tensor:
@@ -272,28 +267,18 @@ def stack(tensors, axis: int = 0) -> Tensor:
 
 
 def where(condition, x, y) -> Tensor:
-    """``x`` where ``condition`` else ``y`` (broadcasting); ``condition`` gets no gradient."""
+    """``x`` where ``condition`` else ``y`` (broadcasting); ``condition`` gets no gradient.
+
+    The condition is copied, so changing it afterwards cannot change the gradient.
+    """
     if isinstance(x, Tensor):
         y = as_tensor(y, like=x)
     else:
         y = as_tensor(y)
         x = as_tensor(x, like=y)
-    return Where.apply(x, y, condition=np.asarray(data_of(condition), dtype=bool))
+    return Where.apply(x, y, condition=np.array(dual.constant(condition), dtype=bool))
 
 
 def pad(x, pad_width, constant_values=0) -> Tensor:
     """Pad with a constant, as ``np.pad(x, pad_width, mode="constant")``."""
     return Pad.apply(as_tensor(x), pad_width=pad_width, constant_values=constant_values)
-
-
-def _transpose_method(self, *axes) -> Tensor:
-    """``t.transpose()``, ``t.transpose((1, 0))`` or ``t.transpose(1, 0)``, as NumPy."""
-    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-        axes = axes[0]
-    return transpose(self, axes or None)
-
-
-for _function in (reshape, swapaxes, flatten, squeeze, expand_dims, broadcast_to, astype):
-    setattr(Tensor, _function.__name__, _function)
-Tensor.transpose = _transpose_method
-Tensor.T = property(lambda self: transpose(self), doc="The tensor with its axes reversed.")

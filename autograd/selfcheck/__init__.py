@@ -1,12 +1,14 @@
-"""Self-check: gradcheck every registered op (and every nn layer and loss) over random shapes.
+"""Self-check: gradcheck every registered op over random shapes.
 
 Run ``python -m autograd.selfcheck`` (``--seed N``, ``--trials K``,
-``--ops add,matmul``). Each row of the table is one op, layer or loss: how
-many random trials ran, the worst error of first and second derivatives
-against central finite differences, and the verdict of ``ag.gradcheck`` /
-``ag.gradgradcheck``. A registered op that no case exercises is reported as
-``NO CASE`` and fails the run, so a new op cannot ship unchecked. The exit
-status is non-zero if any row fails.
+``--ops add,matmul``) for the engine's ops, or ``python -m nn.selfcheck`` for
+those plus every nn kernel, layer and loss (``nn`` registers its rows).
+Each row of the table is one op, layer or loss: how many random trials ran,
+the worst error of first and second derivatives against central finite
+differences, and the verdict of ``ag.gradcheck`` / ``ag.gradgradcheck``. A
+registered op that no case exercises is reported as ``NO CASE`` and fails the
+run, so a new op cannot ship unchecked. The exit status is non-zero if any
+row fails.
 
 The error reported is ``max |analytic - numeric| / (1 + |numeric|)`` over all
 Jacobian entries: absolute for small derivatives, relative for large ones.
@@ -31,8 +33,7 @@ from autograd.gradcheck import (
     gradcheck,
     gradgradcheck,
 )
-from autograd.selfcheck.cases import OP_CASES, Case
-from autograd.selfcheck.nn_cases import nn_cases
+from autograd.selfcheck.cases import Case, all_cases
 from autograd.selfcheck.sampling import Trial
 from autograd.tensor import Tensor
 
@@ -55,11 +56,6 @@ class Row:
     def passed(self) -> bool:
         """True when every trial passed and the row is not a registered op without a case."""
         return not self.failures and not self.missing
-
-
-def all_cases() -> list:
-    """The op cases plus the nn layer/loss cases that ``import nn`` provides."""
-    return OP_CASES + nn_cases()
 
 
 def uncovered_ops(cases: list) -> list:
@@ -210,8 +206,8 @@ def main(argv=None) -> int:
     print(format_table(rows))
     for row in rows:
         if row.missing:
-            print(f"\n{row.name}: registered op with no self-check case; add one to "
-                  "autograd/selfcheck/cases.py")
+            print(f"\n{row.name}: registered op with no self-check case; add a row to the "
+                  "case table of its package (autograd/selfcheck/cases.py or nn/selfcheck/)")
         for failure in row.failures:
             print(f"\n{row.name}: {failure}\n  reproduce: python -m autograd.selfcheck "
                   f"--ops {row.name!r} --seed {args.seed} --trials {args.trials}")

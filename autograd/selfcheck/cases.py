@@ -1,10 +1,12 @@
-"""Case generators for every built-in primitive op, by family.
+"""The op registry's rows: one ``Case`` per op (or composite), run by pytest and the self-check.
 
 A ``Case`` draws one ``Trial`` (a function and its float64 inputs) from a
 random generator and a trial number; the trial number picks the structural
 kind (broadcasting, 0-d, size-1, ...), the generator the sizes and values.
 ``Case.ops`` lists the registered op names the case exercises: coverage of
-``Op.registry`` is checked against it.
+``Op.registry`` is checked against it. The engine's rows are ``CASES`` below;
+a package that defines ops of its own (``nn``) adds its rows with ``register``.
+To add an op: its definition, its export line, and one row here.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 
 import autograd as ag
 from autograd.ops.index import IndexAdd
+from autograd.ops.inplace import IndexPut
 from autograd.selfcheck import sampling as s
 from autograd.selfcheck.sampling import Trial
 
@@ -182,6 +185,25 @@ def make_getitem(rng, trial):
                  f"{s.describe(shape)} [{GETITEM_KINDS[kind]}]")
 
 
+def make_index_put(rng, trial):
+    """``x`` with ``x[idx] = v`` (basic or advanced index, ``v`` broadcast), both checked."""
+    kind = trial % 3
+    shape = s.random_shape(rng, 2 if kind == 2 else 1, 3)
+    if kind == 2:  # distinct pairs: a position written twice keeps only the last value
+        count = int(rng.integers(1, shape[0] * shape[1] + 1))
+        flat = rng.choice(shape[0] * shape[1], count, replace=False)
+        index = np.unravel_index(flat, shape[:2])
+    else:
+        index = getitem_index(rng, shape, [0, 3][kind])
+    if kind == 1 and not index.any():
+        index = np.ones(shape, dtype=bool)
+    selected = np.empty(shape)[index].shape
+    value_shape = selected[int(rng.integers(0, len(selected) + 1)):]
+    return Trial(lambda x, v: IndexPut.apply(x, v.broadcast_to(selected), index=index),
+                 s.leaves(rng, (shape, value_shape)),
+                 f"{s.describe(shape, value_shape)} [{GETITEM_KINDS[[0, 3, 4][kind]]}]")
+
+
 def make_index_add(rng, trial):
     rows = int(rng.integers(1, 5))
     out_shape = (rows,) + s.random_shape(rng, 0, 2)
@@ -262,14 +284,14 @@ def composite(name: str, function: Callable) -> Case:
     return Case(name, (), make)
 
 
-OP_CASES = [
+CASES = [
     Case("add", ("add",), binary(ag.add)),
     Case("sub", ("sub",), binary(ag.sub)),
     Case("mul", ("mul",), binary(ag.mul)),
     Case("div", ("div",), binary(ag.div, s.normal, s.away_from_zero)),
     Case("pow", ("pow",), make_pow),
     Case("maximum", ("maximum",), binary_distinct(ag.maximum)),
-    Case("minimum", ("minimum",), binary_distinct(ag.minimum)),
+    Case("minimum (composite)", ("maximum", "neg"), binary_distinct(ag.minimum)),
     Case("neg", ("neg",), unary(ag.neg)),
     Case("exp", ("exp",), unary(ag.exp)),
     Case("log", ("log",), unary(ag.log, s.positive)),
@@ -280,17 +302,19 @@ OP_CASES = [
     Case("relu", ("relu",), unary(ag.relu, s.away_from_zero)),
     Case("sin", ("sin",), unary(ag.sin)),
     Case("cos", ("cos",), unary(ag.cos)),
+    Case("erf", ("erf",), unary(ag.erf, lambda rng, shape: 2 * s.normal(rng, shape))),
     Case("clip", ("clip",), make_clip),
     Case("sum", ("sum",), reduction("sum")),
     Case("mean", ("mean",), reduction("mean")),
     Case("max", ("max",), reduction("max", distinct=True)),
-    Case("min", ("min",), reduction("min", distinct=True)),
+    Case("min", ("max",), reduction("min", distinct=True)),
     Case("reshape", ("reshape",), make_reshape),
     Case("transpose", ("transpose",), make_transpose),
     Case("broadcast_to", ("broadcast_to",), make_broadcast_to),
     Case("astype", ("astype",), make_astype),
     Case("getitem", ("getitem",), make_getitem),
     Case("index_add", ("index_add",), make_index_add),
+    Case("index_put", ("index_put",), make_index_put),
     Case("matmul", ("matmul",), make_matmul),
     Case("concatenate", ("concatenate",), make_concatenate),
     Case("stack", ("stack",), make_stack),
@@ -304,3 +328,17 @@ OP_CASES = [
     composite("squeeze/expand_dims (composite)",
               lambda a, axis: ag.squeeze(ag.expand_dims(a, axis), axis).swapaxes(0, -1)),
 ]
+
+
+_REGISTERED: list = []
+
+
+def register(cases) -> None:
+    """Add rows for ops defined outside the engine (``nn`` registers its own)."""
+    names = {case.name for case in CASES + _REGISTERED}
+    _REGISTERED.extend(case for case in cases if case.name not in names)
+
+
+def all_cases() -> list:
+    """The engine's rows plus every registered one."""
+    return CASES + _REGISTERED

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor
-from nn.optim.optimizer import Optimizer, zeros_state
+from nn.optim.optimizer import Optimizer, check_betas, zeros_state
 
 
 class Adam(Optimizer):
@@ -48,17 +48,10 @@ class Adam(Optimizer):
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        for i, beta in enumerate(betas):
-            if not isinstance(beta, (int, float)) or not 0 <= beta < 1:
-                raise ValueError(f"{self._name}: invalid beta parameter at index {i}: {beta!r} "
-                                 "(must be in [0, 1))")
-        group["betas"] = (float(betas[0]), float(betas[1]))
+        check_betas(self._name, group)
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
-                group: dict[str, Any]) -> None:
+    def update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+               group: dict[str, Any]) -> None:
         lr, eps = float(group["lr"]), float(group["eps"])
         weight_decay = float(group["weight_decay"])
         beta1, beta2 = (float(beta) for beta in group["betas"])

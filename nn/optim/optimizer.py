@@ -5,10 +5,16 @@ and that group's hyper-parameters; ``state`` maps a parameter (Tensors hash by i
 dict of arrays (moment estimates) and step counts. ``state_dict()`` refers to parameters by
 their position across all groups (0, 1, 2, ...), so a checkpoint can be loaded into an
 optimizer built over fresh parameters of the same shapes.
+
+Two ways to write an optimizer (``docs/optimizers.md``): implement :meth:`Optimizer.update`,
+one parameter at a time on raw arrays (the built-in ones do), or override ``step()`` and loop
+over ``self.param_groups`` and ``self.state`` as in PyTorch.
 """
 
 from __future__ import annotations
 
+import functools
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, Callable
 
@@ -16,6 +22,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Tensor
+from nn.utils import zero_grad
 
 
 def to_python(value: Any) -> Any:
@@ -40,24 +47,66 @@ def zeros_state(state: dict[str, Any], key: str, like: np.ndarray) -> np.ndarray
     return state[key]
 
 
+def check_betas(name: str, group: dict[str, Any]) -> None:
+    """Validate ``group["betas"]``, a pair in [0, 1), and make it a tuple of floats."""
+    betas = group["betas"]
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas):
+        if not isinstance(beta, (int, float)) or not 0 <= beta < 1:
+            raise ValueError(f"{name}: invalid beta parameter at index {i}: {beta!r} "
+                             "(must be in [0, 1))")
+    group["betas"] = (float(betas[0]), float(betas[1]))
+
+
+def _marks_parameters_changed(step: Callable) -> Callable:
+    """Wrap a subclass's own ``step``: afterwards every parameter that has a gradient counts as
+    changed in place (its version is bumped), however the step wrote to it."""
+
+    @functools.wraps(step)
+    def step_and_bump(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        result = step(self, *args, **kwargs)
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is not None:
+                    param._bump_version()
+        return result
+
+    return step_and_bump
+
+
 class Optimizer:
     """Base class of all optimizers.
 
-    Subclasses pass their hyper-parameter ``defaults`` and implement ``_update`` (one parameter,
-    on raw arrays, in place). ``params`` is an iterable of Tensors, or of dicts each with a
-    ``"params"`` entry and per-group options that override the defaults::
+    ``Optimizer(params, defaults)``: ``params`` is an iterable of Tensors, or of dicts each
+    with a ``"params"`` entry and per-group options that override ``defaults`` (a dict of
+    hyper-parameters)::
 
         Adam([{"params": model.encoder.parameters()},
               {"params": model.head.parameters(), "lr": 1e-2}], lr=1e-3)
+
+    A subclass either implements :meth:`update` (one parameter on raw arrays, in place; the
+    base ``step()`` calls it for every parameter with a gradient) or overrides ``step()`` and
+    loops over ``self.param_groups`` and ``self.state`` (a ``defaultdict(dict)`` keyed by
+    parameter) itself, as in PyTorch.  Either way, after ``step()`` every updated parameter
+    counts as changed in place (its version is bumped), so a backward through a graph that
+    saved its old value raises instead of using stale numbers.
     """
 
     #: hyper-parameters that must be >= 0, checked for every group
     _non_negative: tuple[str, ...] = ("lr", "weight_decay")
+    #: state entries that are Python numbers (restored as such), not arrays like the parameter
+    _scalar_state: tuple[str, ...] = ("step",)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _marks_parameters_changed(cls.__dict__["step"])
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]],
                  defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, Tensor):
             raise ValueError(f"{self._name}: params must be an iterable of Tensors or of dicts, "
@@ -119,24 +168,17 @@ class Optimizer:
     def _check_group(self, group: dict[str, Any]) -> None:
         """Validate (and normalise) one group's hyper-parameters; subclasses add their rules."""
         for key in self._non_negative:
+            if key not in group:  # a subclass's own defaults need not have them all
+                continue
             value = group[key]
             if not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError(f"{self._name}: invalid {key} {value!r} (must be a number >= 0)")
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset the gradients of all parameters: to ``None`` (default) or to zeros in place."""
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if set_to_none:
-                    param.grad = None
-                else:
-                    if param.grad.grad_fn is not None:
-                        param.grad = param.grad.detach()
-                    # a fresh array, not zeros written into the old one: the engine may hand
-                    # the same gradient array to several leaves (or keep a user's array)
-                    param.grad.data = np.zeros_like(param.grad.data)
+        """Reset the gradients of all parameters, as ``Module.zero_grad`` does (see
+        :func:`nn.utils.zero_grad`): to ``None`` (default) or to zeros."""
+        zero_grad([param for group in self.param_groups for param in group["params"]],
+                  set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; parameters whose ``.grad`` is None are
@@ -157,7 +199,8 @@ class Optimizer:
 
     def _step_param(self, param: Tensor, group: dict[str, Any], grad: np.ndarray) -> None:
         state = self.state.get(param, {})
-        self._update(param.data, grad, state, group)
+        self.update(param.data, grad, state, group)
+        param._bump_version()
         if state:  # as in PyTorch, a parameter whose update keeps no state gets no entry
             self.state[param] = state
 
@@ -168,10 +211,18 @@ class Optimizer:
                              f"parameter of shape {param.shape}")
         return grad.astype(param.data.dtype, copy=False)
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
-                group: dict[str, Any]) -> None:
-        """Update ``param`` in place from ``grad``; ``state`` is this parameter's state dict."""
-        raise NotImplementedError
+    def update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+               group: dict[str, Any]) -> None:
+        """One parameter's update, in place: the hook a subclass implements.
+
+        ``param`` is the parameter's array (change it in place: ``param -= ...``), ``grad``
+        its gradient (same shape and dtype, read-only by convention), ``state`` this
+        parameter's state dict (empty on the first step; keep arrays and counters there,
+        they are saved by ``state_dict()``), ``group`` its param group (``group["lr"]``...).
+        Parameters without a gradient are skipped. Keep the arithmetic in the parameter's
+        dtype (use Python floats for hyper-parameters) so float32 stays float32.
+        """
+        raise NotImplementedError(f"{self._name} implements neither update() nor step()")
 
     def state_dict(self) -> dict[str, Any]:
         """A snapshot ``{"state": {index: {name: array}}, "param_groups": [{..., "params":
@@ -205,10 +256,10 @@ class Optimizer:
             if param is None:
                 raise ValueError(f"{self._name}.load_state_dict: state for parameter {index}, "
                                  f"but the groups only list {sorted(by_index)}")
-            new_state[param] = {key: _restore(param, index, key, value)
+            new_state[param] = {key: _restore(param, index, key, value, self._scalar_state)
                                 for key, value in values.items()}
         self.param_groups = new_groups
-        self.state = new_state
+        self.state = defaultdict(dict, new_state)
 
     def _load_groups(self, saved_groups: list[dict[str, Any]]
                      ) -> tuple[list[dict[str, Any]], dict[int, Tensor]]:
@@ -235,11 +286,13 @@ class Optimizer:
         return new_groups, by_index
 
 
-def _restore(param: Tensor, index: Any, key: str, value: Any) -> Any:
-    """One loaded state entry: step counters become ints, arrays become copies in the
-    parameter's dtype."""
+def _restore(param: Tensor, index: Any, key: str, value: Any, scalars: tuple[str, ...]) -> Any:
+    """One loaded state entry: the step counter becomes an int, other scalar entries Python
+    numbers, arrays copies in the parameter's dtype."""
     if key == "step":
         return int(to_python(value))
+    if key in scalars:
+        return to_python(value)
     array = np.array(value, dtype=param.data.dtype)
     if array.shape != param.shape:
         raise ValueError(f"load_state_dict: state '{key}' of parameter {index} has shape "

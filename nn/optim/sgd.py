@@ -48,8 +48,8 @@ class SGD(Optimizer):
                              f"got momentum={group['momentum']!r}, "
                              f"dampening={group['dampening']!r}")
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
-                group: dict[str, Any]) -> None:
+    def update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+               group: dict[str, Any]) -> None:
         lr, momentum = float(group["lr"]), float(group["momentum"])
         weight_decay, dampening = float(group["weight_decay"]), float(group["dampening"])
         if group["maximize"]:

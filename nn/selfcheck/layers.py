@@ -1,30 +1,20 @@
-"""Self-check cases for the nn layers and the ops behind them, when ``import nn`` provides them.
+"""Self-check rows for the nn layers and the kernels behind them.
 
-``autograd`` never depends on ``nn``: this module imports it only if it is
-installed, and each row is added only if ``nn`` defines its layer, so the
-self-check runs the same on a bare engine. A layer is checked with respect
-to its input and every parameter (float64, values from the trial's random
-generator); BatchNorm in train mode, Dropout with its mask fixed by a seed.
+A layer is checked with respect to its input and every parameter (float64,
+values from the trial's random generator); BatchNorm in train mode, Dropout
+with its mask fixed by a seed.
 """
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 
-from autograd.function import Op
+import nn
 from autograd.selfcheck import sampling as s
 from autograd.selfcheck.cases import Case
 from autograd.selfcheck.sampling import Trial
-
-
-def optional_module(name: str):
-    """The module ``name``, or None when it is not installed."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
+from nn.functional import conv
+from nn.functional.normalization import normalize
 
 
 def layer_trial(module, shape: tuple, rng, label: str, draw=s.normal) -> Trial:
@@ -145,14 +135,7 @@ def _dropout(nn, rng, trial):
 # ------------------------------------------------------------------ ops behind the layers
 
 
-def _erf(rng, trial):
-    shape = s.unary_shape(rng, trial)
-    return Trial(Op.registry["erf"].apply, (s.leaf(2 * s.normal(rng, shape)),), s.describe(shape))
-
-
 def _unfold_fold(name: str):
-    conv = optional_module("autograd.ops.conv")
-
     def make(rng, trial):
         settings = dict(CONV_SETTINGS[trial % len(CONV_SETTINGS)])
         settings.pop("bias", None)
@@ -168,17 +151,38 @@ def _unfold_fold(name: str):
 
 
 def _normalize(rng, trial):
-    norm = optional_module("autograd.ops.norm")
     shape = (2,) + s.random_shape(rng, 1, 2)
     axes = [(0,), tuple(range(1, len(shape))), tuple(range(len(shape)))][trial % 3]
-    return Trial(lambda x: norm.normalize(x, axes), (s.leaf(s.normal(rng, shape)),),
+    return Trial(lambda x: normalize(x, axes), (s.leaf(s.normal(rng, shape)),),
                  f"{shape} axes={axes}")
 
 
-def _layer(nn, build):
+def _conv_gradient(name: str):
+    """The two gradient ops of conv2d, checked as functions of both their inputs."""
+    def make(rng, trial):
+        settings = dict(CONV_SETTINGS[trial % len(CONV_SETTINGS)])
+        settings.pop("bias", None)
+        kernel = conv.pair(settings.pop("kernel_size"), "kernel_size", name)
+        geometry = conv.geometry(name, (1, 1, 4, 5), kernel, settings.get("stride", 1),
+                                 settings.get("padding", 0))
+        stride, padding = geometry["stride"], geometry["padding"]
+        c_in, c_out = (int(v) for v in rng.integers(1, 3, 2))
+        image = (int(rng.integers(1, 3)), c_in, 4, int(rng.integers(3, 6)))
+        weight = (c_out, c_in) + kernel
+        out = (image[0], c_out) + conv.output_hw(image[2], image[3], kernel, stride, padding)
+        label = f"image {image} weight {weight} {geometry}"
+        if name == "conv2d_input_grad":
+            return Trial(lambda g, w: conv.Conv2dInputGrad.apply(
+                g, w, input_shape=image, stride=stride, padding=padding),
+                s.leaves(rng, (out, weight)), label)
+        return Trial(lambda x, g: conv.Conv2dWeightGrad.apply(
+            x, g, weight_shape=weight, stride=stride, padding=padding),
+            s.leaves(rng, (image, out)), label)
+    return make
+
+
+def _layer(build):
     return lambda rng, trial: build(nn, rng, trial)
-
-
 LAYERS = [  # (row name, nn attribute, ops exercised, builder)
     ("nn.Linear", "Linear", ("linear",), _linear),
     ("nn.Conv2d", "Conv2d", ("conv2d",), _conv2d),
@@ -202,22 +206,13 @@ LAYERS = [  # (row name, nn attribute, ops exercised, builder)
     ("nn.Dropout", "Dropout", (), _dropout),
 ]
 
-NN_OPS = [  # (row name, registered op that must exist, builder)
-    ("erf", "erf", _erf),
+KERNELS = [  # (row name, op exercised, builder)
     ("unfold", "unfold", _unfold_fold("unfold")),
     ("fold", "fold", _unfold_fold("fold")),
     ("normalize", "normalize", _normalize),
+    ("conv2d_input_grad", "conv2d_input_grad", _conv_gradient("conv2d_input_grad")),
+    ("conv2d_weight_grad", "conv2d_weight_grad", _conv_gradient("conv2d_weight_grad")),
 ]
 
-
-def nn_cases() -> list:
-    """Cases for the layers and losses the installed ``nn`` package defines."""
-    nn = optional_module("nn")
-    if nn is None:
-        return []
-    from autograd.selfcheck.loss_cases import loss_cases
-
-    cases = [Case(name, ops, _layer(nn, build))
-             for name, attribute, ops, build in LAYERS if hasattr(nn, attribute)]
-    cases += [Case(name, (op,), build) for name, op, build in NN_OPS if op in Op.registry]
-    return cases + loss_cases(nn)
+CASES = ([Case(name, ops, _layer(build)) for name, _, ops, build in LAYERS]
+         + [Case(name, (op,), build) for name, op, build in KERNELS])

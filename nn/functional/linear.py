@@ -1,97 +1,37 @@
-"""Stateless functions behind the layers: activations, linear, embedding, one_hot, losses.
-
-Every function takes Tensors (ndarrays and Python lists are wrapped) and returns a
-Tensor in the graph.  Names, arguments and formulas follow ``torch.nn.functional``;
-the softmax family takes ``axis=`` (NumPy's word) and accepts ``dim=`` as an alias.
-"""
+"""Linear maps and lookups, as ``torch.nn.functional``: linear, embedding, one_hot."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 import autograd as ag
-from autograd.ops.conv import conv2d, fold, unfold
-from autograd.ops.loss import Gelu, Linear
-from autograd.ops.pool import avg_pool2d, max_pool2d
+from autograd import Op
 from autograd.tensor import Tensor, as_tensor
-from nn.dropout import dropout
-from nn.losses import (
-    _class_labels,
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    huber_loss,
-    l1_loss,
-    mse_loss,
-    nll_loss,
-)
-from nn.norm import batch_norm, layer_norm
+from nn.functional.loss import _class_labels
 
-__all__ = [
-    "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "linear",
-    "embedding", "one_hot", "mse_loss", "l1_loss", "huber_loss", "cross_entropy", "nll_loss",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d", "unfold", "fold",
-    "max_pool2d", "avg_pool2d", "dropout", "batch_norm", "layer_norm",
-]
-
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+__all__ = ["linear", "embedding", "one_hot"]
 
 
-def relu(x: Any) -> Tensor:
-    """max(x, 0) elementwise; d/dx = [x > 0]."""
-    return as_tensor(x).relu()
+class Linear(Op):
+    """y = x @ W.T + b; dx = g @ W, dW = g.T @ x (summed over batch dims), db = sum of g."""
 
+    def forward(ctx, x, weight, bias=None):
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
 
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
-    """x if x > 0 else negative_slope * x; d/dx = 1 if x > 0 else negative_slope."""
-    x = as_tensor(x)
-    return ag.where(x.data > 0, x, x * negative_slope)
-
-
-def gelu(x: Any, approximate: str = "none") -> Tensor:
-    """Gaussian error linear unit x * Phi(x) (Phi: standard normal cdf).
-
-    ``approximate="tanh"`` uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-    Exact form: d/dx = Phi(x) + x * phi(x).
-    """
-    x = as_tensor(x)
-    if approximate == "none":
-        return Gelu.apply(x)
-    if approximate == "tanh":
-        inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
-        return 0.5 * x * (1 + inner.tanh())
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-
-
-def sigmoid(x: Any) -> Tensor:
-    """1 / (1 + exp(-x)), stable for any x; d/dx = s (1 - s)."""
-    return as_tensor(x).sigmoid()
-
-
-def tanh(x: Any) -> Tensor:
-    """Hyperbolic tangent; d/dx = 1 - tanh(x)^2."""
-    return as_tensor(x).tanh()
-
-
-def _pick_axis(name: str, axis: int, dim: int | None) -> int:
-    if dim is None:
-        return axis
-    if axis != -1 and axis != dim:
-        raise TypeError(f"{name}: got both axis={axis} and dim={dim}; pass one of them")
-    return dim
-
-
-def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis`` (``dim`` is an alias), stable for huge values."""
-    return ag.softmax(as_tensor(x), axis=_pick_axis("softmax", axis, dim))
-
-
-def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    """x - logsumexp(x) along ``axis`` (``dim`` is an alias), stable for huge values."""
-    return ag.log_softmax(as_tensor(x), axis=_pick_axis("log_softmax", axis, dim))
+    def backward(ctx, grad, x, weight):
+        needs = ctx.needs_input_grad
+        out_features, in_features = weight.shape
+        grad_rows = grad.reshape((-1, out_features))
+        grad_x = grad @ weight if needs[0] else None
+        grad_weight = grad_rows.T @ x.reshape((-1, in_features)) if needs[1] else None
+        if len(needs) == 2:
+            return grad_x, grad_weight
+        return grad_x, grad_weight, (grad_rows.sum(axis=0) if needs[2] else None)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
