@@ -13,10 +13,16 @@ import threading
 
 import numpy as np
 
-_PACKAGE_DIRS = tuple(
-    os.path.dirname(os.path.abspath(__file__)).rsplit(os.sep, 1)[0] + os.sep + name + os.sep
-    for name in ("autograd", "nn")
-)
+# Folders of library code: a forward is traced to the first frame outside them.
+_library_dirs = (os.path.dirname(os.path.abspath(__file__)) + os.sep,)
+
+
+def register_library(path: str) -> None:
+    """Treat code under the folder ``path`` as library code (``nn`` registers itself)."""
+    global _library_dirs
+    folder = os.path.abspath(path).rstrip(os.sep) + os.sep
+    if folder not in _library_dirs:
+        _library_dirs = _library_dirs + (folder,)
 
 
 class _AnomalyState(threading.local):
@@ -29,7 +35,7 @@ _state = _AnomalyState()
 def user_frame() -> str:
     """``file:line in function`` of the innermost caller outside this library."""
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRS):
+    while frame is not None and frame.f_code.co_filename.startswith(_library_dirs):
         frame = frame.f_back
     if frame is None:
         return "<unknown>"

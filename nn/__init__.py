@@ -1,5 +1,8 @@
 """nn: layers, losses, optimizers and training utilities built on ``autograd``."""
 
+import os as _os
+
+from autograd.anomaly import register_library as _register_library
 from nn import data, datasets, functional, init, metrics, optim, utils
 from nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
@@ -33,3 +36,5 @@ __all__ = [
     "data", "datasets", "metrics", "fit", "evaluate", "predict", "plot_history",
     "ModuleDict", "ParameterList", "ParameterDict",
 ]
+
+_register_library(_os.path.dirname(__file__))  # detect_anomaly points past nn's frames

@@ -1,4 +1,4 @@
-"""In-place operations: ``+= -= *= /=``, the ``*_`` methods and ``t[idx] = v``, with PyTorch's rules."""
+"""In-place operations: ``+= -= *= /=``, the ``*_`` methods and ``t[idx] = v``, PyTorch's rules."""
 
 import numpy as np
 import pytest

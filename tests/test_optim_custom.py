@@ -131,14 +131,11 @@ def test_a_custom_optimizer_works_with_schedulers_and_groups():
                                        * loss_gradient(old, target), rtol=1e-12)
 
 
-def test_a_backward_through_a_graph_made_before_step_is_refused_when_versions_exist():
-    # The version counters arrive with the engine redesign (Tensor._version, as PyTorch's);
-    # until then this test is skipped.
+def test_a_backward_through_a_graph_made_before_step_is_refused():
     weight = nn.Parameter(np.ones(3))
     loss = (weight * weight).sum()
     loss.backward(retain_graph=True)
     optim.SGD([weight], lr=0.1).step()
-    if not hasattr(weight, "_version"):
-        pytest.skip("the engine has no version counters yet")
+    assert weight._version == 1
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.backward()
