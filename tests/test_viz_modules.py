@@ -74,10 +74,19 @@ def test_parameters_and_the_dropout_mask_sit_in_their_module_but_outputs_between
     assert relu_out not in inside  # a module's output lies between its box and the next
 
 
-def test_record_modules_restores_forward():
+def test_record_modules_stops_recording_when_the_block_ends():
     model, _ = model_and_loss(record=True)
-    assert all("forward" not in vars(module) for module in model.modules())
-    assert model(ag.randn(2, 3)).shape == (2, 2)
+    loss = model(ag.randn(5, 3)).sum()  # after the block: only parameter users are boxed
+    assert ("relu", "") in op_boxes(draw_graph(loss, params=model))
+
+
+def test_a_forward_hook_that_replaces_the_output_is_respected():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
+    model[0].register_forward_hook(lambda module, args, output: output * 2.0)
+    with record_modules(model):
+        loss = model(ag.randn(2, 3)).sum()
+    assert op_boxes(draw_graph(loss, params=model)) == sorted([
+        ("linear", "0: Linear"), ("mul", "0: Linear"), ("relu", "1: ReLU"), ("sum", "")])
 
 
 def test_without_recording_only_ops_using_a_modules_parameters_are_boxed():

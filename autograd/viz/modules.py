@@ -11,7 +11,7 @@ Two sources, the exact one first:
   layers with parameters get a box and parameter-free ones do not.
 
 Only duck typing: ``named_modules()``, ``named_parameters(recurse=False)``,
-``forward``; ``autograd`` never imports ``nn``.
+``register_forward_hook``; ``autograd`` never imports ``nn``.
 """
 
 from __future__ import annotations
@@ -35,32 +35,30 @@ def record_modules(model) -> Iterator[None]:
     ...     loss = loss_fn(model(x), y)
     >>> ag.draw_graph(loss, params=model)   # one box per layer, ReLU and Dropout included
 
-    Each module's ``forward`` is wrapped for the duration of the block (and
-    restored after); the marks live as long as the graph does.
+    A forward hook on every module (``register_forward_hook``) marks the ops each
+    call created; the hooks are removed when the block ends, and the marks live as
+    long as the graph does.
     """
     if not hasattr(model, "named_modules"):
         raise TypeError(
             f"record_modules: expected a module with named_modules(), got {type(model).__name__}"
         )
-    wrapped = []
+    handles = []
     try:
         for name, module in model.named_modules():
-            original = module.forward
-            object.__setattr__(module, "forward", _recording(original, name, type(module)))
-            wrapped.append(module)
+            handles.append(module.register_forward_hook(_recorder(name, type(module).__name__),
+                                                        with_kwargs=True))
         yield
     finally:
-        for module in wrapped:
-            del vars(module)["forward"]
+        for handle in handles:
+            handle.remove()
 
 
-def _recording(forward, name: str, cls: type):
-    def call(*args, **kwargs):
-        output = forward(*args, **kwargs)
-        _mark(name, cls.__name__, _tensors((args, kwargs)), _tensors(output))
-        return output
+def _recorder(name: str, cls: str):
+    def hook(module, args, kwargs, output) -> None:
+        _mark(name, cls, _tensors((args, kwargs)), _tensors(output))
 
-    return call
+    return hook
 
 
 def _tensors(value) -> list:
