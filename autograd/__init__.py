@@ -44,11 +44,13 @@ from autograd.ops.softmax import *  # noqa: F403
 from autograd.ops.unary import *  # noqa: F403
 from autograd.tensor import Tensor as Tensor
 from autograd.tensor import tensor as tensor
+from autograd.trace import trace_backward as trace_backward
 from autograd.viz import draw_graph as draw_graph
 
 __all__ = sorted(
     ["Function", "Op", "Tensor", "tensor", "detect_anomaly", "draw_graph", "enable_grad",
-     "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled"]
+     "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled",
+     "trace_backward"]
     + [name for module in (_arithmetic, _compare, _index, _linalg, _reduce, _shape, _softmax,
                            _unary, _creation, _dtypes) for name in module.__all__]
 )

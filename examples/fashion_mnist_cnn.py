@@ -5,10 +5,11 @@ Two blocks of Conv2d(3x3, padding 1) -> BatchNorm2d -> ReLU -> MaxPool2d(2) take
 10 logits. Adam with a cosine learning-rate schedule, pixels scaled to [0, 1]. The test
 set is evaluated after every epoch for the curves (it is not used to choose anything).
 
-Writes fashion_mnist_cnn.npz and, with matplotlib, fashion_mnist_cnn_curves.png and
-fashion_mnist_cnn_confusion.png next to this file (or to --out-dir).
+Writes fashion_mnist_cnn.npz and, with ``--plot`` (needs matplotlib),
+fashion_mnist_cnn_curves.png and fashion_mnist_cnn_confusion.png next to this file (or
+to --out-dir).
 
-    python examples/fashion_mnist_cnn.py [--epochs 8]
+    python examples/fashion_mnist_cnn.py [--epochs 8] [--plot]
 """
 
 from __future__ import annotations

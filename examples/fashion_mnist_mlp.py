@@ -5,11 +5,12 @@ pixels scaled to [0, 1]. The test set is evaluated after every epoch for the cur
 not used to choose anything). Afterwards the model is saved with ``nn.save``, loaded into a
 fresh model with ``nn.load``, and the reloaded model must score the same.
 
-Writes fashion_mnist_mlp.npz and, with matplotlib, fashion_mnist_mlp_curves.png and
-fashion_mnist_mlp_confusion.png next to this file (or to --out-dir). The data comes from
-Debian's dataset-fashion-mnist package (/usr/share/datasets/fashion-mnist) or --root.
+Writes fashion_mnist_mlp.npz and, with ``--plot`` (needs matplotlib),
+fashion_mnist_mlp_curves.png (``nn.plot_history``) and fashion_mnist_mlp_confusion.png
+next to this file (or to --out-dir). The data comes from Debian's dataset-fashion-mnist
+package (/usr/share/datasets/fashion-mnist) or --root.
 
-    python examples/fashion_mnist_mlp.py [--epochs 20]
+    python examples/fashion_mnist_mlp.py [--epochs 20] [--plot]
 
 The training helpers here are shared by fashion_mnist_cnn.py and mnist.py.
 """
@@ -62,6 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser, epochs: int, batch_size: int,
     )
     parser.add_argument("--out-dir", default=HERE, help="where to write the model and plots")
     parser.add_argument("--no-progress", action="store_true", help="one line per epoch, no bar")
+    parser.add_argument("--plot", action="store_true",
+                        help="write learning curves and the confusion matrix as PNG (matplotlib)")
 
 
 def load_or_exit(loader: Callable, root: str | None) -> tuple:
@@ -70,25 +73,6 @@ def load_or_exit(loader: Callable, root: str | None) -> tuple:
         return loader(root)
     except FileNotFoundError as error:
         sys.exit(f"error: {error}")
-
-
-def plot_curves(history: dict, title: str, path: str) -> None:
-    import matplotlib.pyplot as plt
-
-    epochs = np.arange(1, len(history["train_loss"]) + 1)
-    figure, (loss_axis, acc_axis) = plt.subplots(1, 2, figsize=(11, 4))
-    loss_axis.plot(epochs, history["train_loss"], "o-", label="train")
-    loss_axis.plot(epochs, history["val_loss"], "o-", label="test")
-    loss_axis.set(xlabel="epoch", ylabel="cross-entropy", title=f"{title}: loss")
-    acc_axis.plot(epochs, 100 * np.array(history["train_acc"]), "o-", label="train")
-    acc_axis.plot(epochs, 100 * np.array(history["val_acc"]), "o-", label="test")
-    acc_axis.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{title}: accuracy")
-    for axis in (loss_axis, acc_axis):
-        axis.grid(alpha=0.3)
-        axis.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
 
 
 def plot_confusion(matrix: np.ndarray, class_names, title: str, path: str) -> None:
@@ -110,14 +94,12 @@ def plot_confusion(matrix: np.ndarray, class_names, title: str, path: str) -> No
 
 
 def save_plots(name: str, history: dict, matrix: np.ndarray, class_names, out_dir: str) -> list:
-    """Accuracy curves and confusion matrix as PNGs; nothing when matplotlib is missing."""
-    try:
-        import matplotlib
-    except ImportError:
-        return []
+    """Learning curves and confusion matrix as PNGs."""
+    import matplotlib
+
     matplotlib.use("Agg")
     paths = [os.path.join(out_dir, f"{name}_{kind}.png") for kind in ("curves", "confusion")]
-    plot_curves(history, name, paths[0])
+    nn.plot_history(history, paths[0], title=name)
     plot_confusion(matrix, class_names, name, paths[1])
     return paths
 
@@ -178,7 +160,7 @@ def train_classifier(
             f"{class_names[i]} ({100 * matrix[i, i] / matrix[i].sum():.1f}%)" for i in worst
         )
     )
-    plots = save_plots(name, history, matrix, class_names, args.out_dir)
+    plots = save_plots(name, history, matrix, class_names, args.out_dir) if args.plot else []
     seconds = time.perf_counter() - start
     epochs = f"{args.epochs} epoch" + ("s" if args.epochs != 1 else "")
     print(

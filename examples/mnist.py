@@ -6,10 +6,10 @@ train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.g
 t10k-labels-idx1-ubyte.gz (gzipped or not) from https://yann.lecun.com/exdb/mnist/ or the
 mirror https://ossci-datasets.s3.amazonaws.com/mnist/, all in one directory.
 
-Writes mnist.npz and, with matplotlib, mnist_curves.png and mnist_confusion.png next to
-this file (or to --out-dir).
+Writes mnist.npz and, with ``--plot`` (needs matplotlib), mnist_curves.png and
+mnist_confusion.png next to this file (or to --out-dir).
 
-    python examples/mnist.py --root ~/data/mnist
+    python examples/mnist.py --root ~/data/mnist [--plot]
 """
 
 from __future__ import annotations

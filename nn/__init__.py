@@ -21,6 +21,7 @@ from nn.losses import (
 )
 from nn.module import Module, Parameter
 from nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from nn.plotting import plot_history
 from nn.pooling import AvgPool2d, MaxPool2d
 from nn.serialization import load, save
 from nn.training import evaluate, fit, predict
@@ -32,7 +33,7 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "save", "load",
     "optim", "utils",
     "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout",
-    "data", "datasets", "metrics", "fit", "evaluate", "predict",
+    "data", "datasets", "metrics", "fit", "evaluate", "predict", "plot_history",
     "ModuleDict", "ParameterList", "ParameterDict",
 ]
 
