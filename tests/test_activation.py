@@ -111,3 +111,17 @@ def test_activation_reprs(module, text):
 def test_activation_values_at_fixed_points():
     expected_gelu = [0.5 * v * math.erfc(-v / math.sqrt(2)) for v in VALUES]
     np.testing.assert_allclose(F.gelu(VALUES).data, expected_gelu, rtol=1e-14, atol=1e-300)
+
+
+@pytest.mark.parametrize("beta, threshold", [(1.0, 20.0), (2.0, 1.0), (0.5, 0.3)])
+def test_softplus_matches_torch_values_and_gradients(beta, threshold):
+    torch = pytest.importorskip("torch")
+    values = np.linspace(-30, 30, 41)
+    x = ag.Tensor(values, requires_grad=True)
+    out = nn.functional.softplus(x, beta, threshold)
+    out.sum().backward()
+    tx = torch.tensor(values, requires_grad=True)
+    tout = torch.nn.functional.softplus(tx, beta, threshold)
+    tout.sum().backward()
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)

@@ -14,7 +14,7 @@ from autograd.ops import dual
 from autograd.ops.unary import erf_array
 from autograd.tensor import Tensor, as_tensor
 
-__all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax"]
+__all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "softplus"]
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
@@ -81,3 +81,18 @@ def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
     return ag.log_softmax(as_tensor(x), axis, dim=dim)
 
 
+class Softplus(Op):
+    """softplus(x) = log(1 + exp(beta x)) / beta, and x where beta x > threshold;
+    d/dx softplus(x) = sigmoid(beta x) (1 where beta x > threshold)"""
+
+    def forward(ctx, x, beta=1.0, threshold=20.0):
+        ctx.beta, ctx.linear = beta, x * beta > threshold
+        return np.where(ctx.linear, x, dual.softplus(x * beta) / beta).astype(x.dtype)
+
+    def backward(ctx, grad, x):
+        return dual.where(ctx.linear, grad, grad * dual.sigmoid(x * ctx.beta))
+
+
+def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """A smooth relu, ``log(1 + exp(beta x)) / beta``, as ``F.softplus``."""
+    return Softplus.apply(as_tensor(x), beta=float(beta), threshold=float(threshold))

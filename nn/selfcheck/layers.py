@@ -13,6 +13,7 @@ import nn
 from autograd.selfcheck import sampling as s
 from autograd.selfcheck.cases import Case
 from autograd.selfcheck.sampling import Trial
+from nn import functional as F
 from nn.functional import conv
 from nn.functional.normalization import normalize
 
@@ -206,7 +207,16 @@ LAYERS = [  # (row name, nn attribute, ops exercised, builder)
     ("nn.Dropout", "Dropout", (), _dropout),
 ]
 
+def _softplus(rng, trial):
+    shape = s.unary_shape(rng, trial)
+    beta, threshold = [(1.0, 20.0), (2.0, 1.0), (0.5, 0.3)][trial % 3]
+    values = s.away_from(3 * s.normal(rng, shape), [threshold / beta])
+    return Trial(lambda x: F.softplus(x, beta, threshold), (s.leaf(values),),
+                 f"{s.describe(shape)} beta={beta} threshold={threshold}")
+
+
 KERNELS = [  # (row name, op exercised, builder)
+    ("softplus", "softplus", _softplus),
     ("unfold", "unfold", _unfold_fold("unfold")),
     ("fold", "fold", _unfold_fold("fold")),
     ("normalize", "normalize", _normalize),
