@@ -26,6 +26,12 @@ def _unary_trial(rng, shape, fn, label: str) -> Trial:
     return Trial(fn, (s.leaf(s.normal(rng, shape)),), f"{s.describe(shape)} {label}")
 
 
+def joined(tensors) -> ag.Tensor:
+    """Several outputs as one tensor (a trial returns one): flattened, the i-th times i + 1,
+    so a gradient routed to the wrong piece still shows."""
+    return ag.concatenate([t.reshape(-1) * (i + 1) for i, t in enumerate(tensors)])
+
+
 def make_flip(rng, trial):
     shape = s.unary_shape(rng, trial)
     axis = s.reduction_axis(rng, len(shape), trial)
@@ -98,24 +104,22 @@ def make_split(rng, trial):
     shape = s.random_shape(rng, 1, 3)
     axis = _axis(rng, len(shape))
     size = shape[axis]
-    if trial % 3 == 0:
-        divisors = [d for d in range(1, size + 1) if size % d == 0]
-        how, fn = int(rng.choice(divisors)), ag.split
-    elif trial % 3 == 1:
-        how = sorted(int(i) for i in rng.integers(0, size + 1, int(rng.integers(1, 3))))
-        fn = ag.split
-    else:
+    if trial % 3 == 2:
         how = int(rng.integers(1, size + 1))
-        return _unary_trial(rng, shape, lambda a: ag.split(a, how, dim=axis),
+        return _unary_trial(rng, shape, lambda a: joined(ag.split(a, how, dim=axis)),
                             f"sizes {how} dim={axis}")
-    return _unary_trial(rng, shape, lambda a: tuple(fn(a, how, axis)), f"{how} axis={axis}")
+    if trial % 3 == 0:
+        how = int(rng.choice([d for d in range(1, size + 1) if size % d == 0]))
+    else:
+        how = sorted(int(i) for i in rng.integers(0, size + 1, int(rng.integers(1, 3))))
+    return _unary_trial(rng, shape, lambda a: joined(ag.split(a, how, axis)), f"{how} axis={axis}")
 
 
 def make_array_split(rng, trial):
     shape = s.random_shape(rng, 1, 3)
     axis = _axis(rng, len(shape))
     sections = int(rng.integers(1, shape[axis] + 2))  # may leave an empty section
-    return _unary_trial(rng, shape, lambda a: tuple(ag.array_split(a, sections, axis)),
+    return _unary_trial(rng, shape, lambda a: joined(ag.array_split(a, sections, axis)),
                         f"{sections} sections axis={axis}")
 
 
@@ -123,7 +127,7 @@ def make_chunk(rng, trial):
     shape = s.random_shape(rng, 1, 3)
     dim = _axis(rng, len(shape))
     chunks = int(rng.integers(1, shape[dim] + 2))
-    return _unary_trial(rng, shape, lambda a: ag.chunk(a, chunks, dim),
+    return _unary_trial(rng, shape, lambda a: joined(ag.chunk(a, chunks, dim)),
                         f"{chunks} chunks dim={dim}")
 
 
@@ -239,7 +243,7 @@ def make_einsum(rng, trial):
         for (subscripts, _), count in zip(specs, counts):
             outputs.append(ag.einsum(subscripts, *xs[start:start + count]))
             start += count
-        return tuple(outputs)
+        return joined(outputs)
 
     shapes = [shape for _, group in specs for shape in group]
     return Trial(fn, s.leaves(rng, shapes),
