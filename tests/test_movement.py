@@ -232,3 +232,17 @@ def test_split_pieces_are_views_that_share_the_version_counter():
     first, _ = ag.split(x, 2)
     first += 1.0
     assert x._version == first._version == 1
+
+
+@pytest.mark.parametrize("numpy_call", [
+    lambda x: np.flip(x, 0), lambda x: np.roll(x, 1, axis=1), lambda x: np.repeat(x, 2, 1),
+    lambda x: np.tile(x, 2), lambda x: np.tril(x, -1), lambda x: np.diagonal(x, 1),
+    lambda x: np.trace(x), lambda x: np.split(x, 2, axis=1)[1], lambda x: np.outer(x, x),
+    lambda x: np.array_split(x, 2)[0], lambda x: np.take_along_axis(x, np.ones((3, 1), int), 1),
+])
+def test_numpy_functions_on_tensors_run_the_differentiable_ops(numpy_call):
+    values = normal(3, 4)
+    x = ag.Tensor(values, requires_grad=True)
+    result = numpy_call(x)
+    assert isinstance(result, ag.Tensor) and result.requires_grad
+    np.testing.assert_array_equal(result.data, numpy_call(values))

@@ -142,8 +142,11 @@ PAD_MODES = ("constant", "reflect", "symmetric", "edge", "wrap")
 
 
 class Pad(Op):
-    """d/dx pad(x) = grad with the padding sliced off (mode "constant"), or with the gradient
-    of every padded copy added to the element it copies (the other modes)"""
+    """d/dx pad(x) = grad[interior] + the grad of each padded copy at its source (not constant)
+
+    Mode "constant" pads with values that have no source; "reflect", "symmetric",
+    "edge" and "wrap" copy elements of x, which then also receive their copies' gradients.
+    """
 
     def forward(ctx, x, pad_width=0, mode="constant", constant_values=0):
         if x.ndim == 0:  # no axis to pad: a copy, as NumPy
