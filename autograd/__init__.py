@@ -28,16 +28,20 @@ from autograd.gradcheck import gradcheck as gradcheck
 from autograd.gradcheck import gradgradcheck as gradgradcheck
 from autograd.ops import arithmetic as _arithmetic
 from autograd.ops import compare as _compare
+from autograd.ops import gather as _gather
 from autograd.ops import index as _index
 from autograd.ops import linalg as _linalg
+from autograd.ops import movement as _movement
 from autograd.ops import reduce as _reduce
 from autograd.ops import shape as _shape
 from autograd.ops import softmax as _softmax
 from autograd.ops import unary as _unary
 from autograd.ops.arithmetic import *  # noqa: F403
 from autograd.ops.compare import *  # noqa: F403
+from autograd.ops.gather import *  # noqa: F403
 from autograd.ops.index import *  # noqa: F403
 from autograd.ops.linalg import *  # noqa: F403
+from autograd.ops.movement import *  # noqa: F403
 from autograd.ops.reduce import *  # noqa: F403
 from autograd.ops.shape import *  # noqa: F403
 from autograd.ops.softmax import *  # noqa: F403
@@ -52,5 +56,6 @@ __all__ = sorted(
      "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled",
      "trace_backward"]
     + [name for module in (_arithmetic, _compare, _index, _linalg, _reduce, _shape, _softmax,
-                           _unary, _creation, _dtypes) for name in module.__all__]
+                           _unary, _creation, _dtypes, _movement, _gather)
+       for name in module.__all__]
 )

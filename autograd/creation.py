@@ -1,4 +1,11 @@
-"""Tensor factories: float32 by default; integer ``arange`` gives int64, as NumPy and PyTorch."""
+"""Tensor factories: float32 by default; integer ``arange`` and ``randint`` give int64.
+
+NumPy's and PyTorch's spellings both work: ``zeros(2, 3)``, ``zeros((2, 3))``,
+``zeros(size=(2, 3))``, ``dtype=``, ``requires_grad=``, ``device="cpu"``.
+Every random factory draws from NumPy's global random state, as ``nn.init``,
+``Dropout`` and ``uniform_``/``normal_`` do: ``ag.manual_seed(n)`` (or
+``np.random.seed(n)``) makes all of them reproducible at once.
+"""
 
 from __future__ import annotations
 
@@ -6,52 +13,92 @@ import numpy as np
 
 from autograd.tensor import DEFAULT_DTYPE, Tensor, _to_array
 
-__all__ = ["zeros", "ones", "full", "eye", "arange", "rand", "randn", "zeros_like", "ones_like",
-           "manual_seed", "as_tensor", "from_numpy"]
+__all__ = ["zeros", "ones", "full", "empty", "eye", "arange", "linspace", "rand", "randn",
+           "randint", "multinomial", "zeros_like", "ones_like", "full_like", "empty_like",
+           "rand_like", "randn_like", "manual_seed", "as_tensor", "from_numpy"]
 
 
-def _shape(shape) -> tuple:
+def _check_device(name: str, device) -> None:
+    if device is not None and str(device) != "cpu":
+        raise ValueError(f"{name}: device {str(device)!r} is not available: autograd computes "
+                         "with NumPy on the CPU (device='cpu')")
+
+
+def _shape(name: str, shape: tuple, size=None) -> tuple:
+    """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(size=(2, 3))`` all mean (2, 3)."""
+    if size is not None:
+        if shape:
+            raise TypeError(f"{name}: give the shape once, positionally or as size=")
+        shape = (size,)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
+        shape = tuple(shape[0])
+    if any(not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0 for n in shape):
+        raise ValueError(f"{name}: dimensions must be non-negative integers, got shape {shape}")
+    return tuple(int(n) for n in shape)
 
 
 def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor(array, requires_grad=requires_grad)
 
 
-def _filled(name: str, shape: tuple, fill_value, dtype, requires_grad: bool) -> Tensor:
-    if any(not isinstance(n, (int, np.integer)) or n < 0 for n in shape):
-        raise ValueError(f"{name}: dimensions must be non-negative integers, got shape {shape}")
+def _like_dtype(name: str, t, dtype, floating: bool = False) -> np.dtype:
+    dtype = np.asarray(t).dtype if dtype is None else np.dtype(dtype)
+    if floating and dtype.kind != "f":
+        raise TypeError(f"{name}: random values need a floating dtype, got {dtype}; pass "
+                        "dtype=ag.float32 (or randint for integers)")
+    return dtype
+
+
+def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False, size=None,
+          device=None) -> Tensor:
+    """A tensor of zeros: ``ag.zeros(2, 3)`` or ``ag.zeros((2, 3))``."""
+    _check_device("zeros", device)
+    return _new(np.zeros(_shape("zeros", shape, size), dtype=dtype), requires_grad)
+
+
+def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False, size=None,
+         device=None) -> Tensor:
+    """A tensor of ones."""
+    _check_device("ones", device)
+    return _new(np.ones(_shape("ones", shape, size), dtype=dtype), requires_grad)
+
+
+def empty(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False, size=None,
+          device=None) -> Tensor:
+    """A tensor whose values are whatever the memory held (``np.empty``): fill it before use."""
+    _check_device("empty", device)
+    return _new(np.empty(_shape("empty", shape, size), dtype=dtype), requires_grad)
+
+
+def full(shape, fill_value, dtype=DEFAULT_DTYPE, requires_grad: bool = False,
+         device=None) -> Tensor:
+    """A tensor filled with ``fill_value``."""
+    _check_device("full", device)
+    shape = _shape("full", (shape,))
     return _new(np.full(shape, fill_value, dtype=dtype), requires_grad)
 
 
-def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros: ``ag.zeros(2, 3)`` or ``ag.zeros((2, 3))``."""
-    return _filled("zeros", _shape(shape), 0, dtype, requires_grad)
-
-
-def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones."""
-    return _filled("ones", _shape(shape), 1, dtype, requires_grad)
-
-
-def full(shape, fill_value, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
-    """A tensor filled with ``fill_value``."""
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    return _filled("full", shape, fill_value, dtype, requires_grad)
-
-
-def eye(n: int, m: int | None = None, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, dtype=DEFAULT_DTYPE, requires_grad: bool = False,
+        device=None) -> Tensor:
     """An ``(n, m)`` identity matrix."""
+    _check_device("eye", device)
     return _new(np.eye(n, m, dtype=dtype), requires_grad)
 
 
-def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Evenly spaced values in ``[start, stop)``, as ``np.arange``.
+def arange(start=None, stop=None, step=1, dtype=None, requires_grad: bool = False, *,
+           end=None, device=None) -> Tensor:
+    """Evenly spaced values in ``[start, stop)``, as ``np.arange`` (PyTorch's ``end=`` too).
 
-    All-integer arguments give int64 (``C[ag.arange(n)]`` indexes); otherwise float32.
+    ``arange(5)``, ``arange(1, 5)``, ``arange(0, 1, 0.25)``. All-integer arguments
+    give int64 (``C[ag.arange(n)]`` indexes); otherwise float32.
     """
+    _check_device("arange", device)
+    if end is not None:
+        if stop is not None:
+            raise TypeError("arange: got both stop and end; pass one of them")
+        stop, start = end, 0 if start is None else start
+    if start is None:
+        raise TypeError("arange: needs at least the end of the range, e.g. arange(5)")
     if step == 0:
         raise ValueError("arange: step must not be 0")
     values = np.arange(start, stop, step) if stop is not None else np.arange(start)
@@ -60,24 +107,151 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
     return _new(values.astype(dtype), requires_grad)
 
 
-def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
-    """Uniform samples in ``[0, 1)`` from NumPy's global random state."""
-    return _new(np.random.rand(*_shape(shape)).astype(dtype), requires_grad)
+def linspace(start, stop=None, num=None, endpoint: bool = True, dtype=None,
+             requires_grad: bool = False, *, end=None, steps=None, device=None) -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop``, as ``np.linspace`` (float32).
+
+    PyTorch's ``linspace(start, end, steps)`` and its keywords ``end=``, ``steps=``
+    too; without a count, NumPy's default of 50.
+    """
+    _check_device("linspace", device)
+    if (stop is None) == (end is None) or (num is not None and steps is not None):
+        raise TypeError("linspace: give the end once (stop, or end=) and the count at most "
+                        "once (num, or steps=)")
+    count = 50 if num is None and steps is None else (num if steps is None else steps)
+    if not isinstance(count, (int, np.integer)) or isinstance(count, bool) or count < 0:
+        raise ValueError(f"linspace: the number of values must be a non-negative int, "
+                         f"got {count!r}")
+    values = np.linspace(start, end if stop is None else stop, int(count), endpoint=endpoint)
+    return _new(values.astype(DEFAULT_DTYPE if dtype is None else dtype), requires_grad)
 
 
-def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from NumPy's global random state."""
-    return _new(np.random.randn(*_shape(shape)).astype(dtype), requires_grad)
+def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False, size=None,
+         device=None) -> Tensor:
+    """Uniform samples in ``[0, 1)``: ``ag.rand(2, 3)``, ``ag.rand(())`` (0-d)."""
+    _check_device("rand", device)
+    values = np.random.random_sample(_shape("rand", shape, size))
+    return _new(np.asarray(values).astype(dtype), requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False, size=None,
+          device=None) -> Tensor:
+    """Standard normal samples: ``ag.randn(2, 3)``, ``ag.randn(())`` (0-d)."""
+    _check_device("randn", device)
+    values = np.random.standard_normal(_shape("randn", shape, size))
+    return _new(np.asarray(values).astype(dtype), requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=np.int64, *, device=None) -> Tensor:
+    """Uniform integers in ``[low, high)`` (int64), NumPy's and PyTorch's calls alike.
+
+    ``randint(5, size=(3,))`` and ``randint(0, 5, (3,))`` (NumPy, PyTorch),
+    ``randint(5, (3,))`` (PyTorch: high and size). Without ``size``, a 0-d tensor.
+    """
+    _check_device("randint", device)
+    if isinstance(high, (tuple, list)) and size is None:  # PyTorch's randint(high, size)
+        high, size = None, high
+    if high is None:
+        low, high = 0, low
+    for name, bound in (("low", low), ("high", high)):
+        if not isinstance(bound, (int, np.integer)) or isinstance(bound, bool):
+            raise TypeError(f"randint: {name} must be an int, got {bound!r}")
+    if low >= high:
+        raise ValueError(f"randint: low ({low}) must be less than high ({high})")
+    shape = _shape("randint", () if size is None else
+                   ((size,) if isinstance(size, (int, np.integer)) else (size,)))
+    values = np.random.randint(low, high, size=shape, dtype=np.int64)
+    return Tensor._make(np.asarray(values).astype(dtype, copy=False))
+
+
+def multinomial(probs, num_samples: int, replacement: bool = False) -> Tensor:
+    """Draw category indices (int64) from the weights ``probs`` of each row, as PyTorch.
+
+    ``probs``: ``(K,)`` or ``(N, K)``, non-negative, finite, each row with a
+    positive sum (they need not sum to 1). Returns ``(num_samples,)`` or
+    ``(N, num_samples)``. Without replacement no index repeats within a row and
+    the order is the order of drawing one at a time (exponential races: the
+    ``num_samples`` smallest ``Exp(1) / p`` win); with replacement, inverse CDF.
+    """
+    weights = np.asarray(probs.data if isinstance(probs, Tensor) else probs, dtype=np.float64)
+    rows = _check_weights(weights, num_samples, replacement)
+    if replacement:
+        cumulative = np.cumsum(rows, axis=1)
+        cumulative /= cumulative[:, -1:]  # the last entry is exactly 1, above every draw
+        draws = np.random.random_sample((rows.shape[0], num_samples))
+        picked = np.stack([np.searchsorted(cdf, u, side="right")
+                           for cdf, u in zip(cumulative, draws)])
+    else:
+        arrival = -np.log1p(-np.random.random_sample(rows.shape))  # Exp(1), finite
+        times = np.divide(arrival, rows, out=np.full(rows.shape, np.inf), where=rows > 0)
+        picked = np.argsort(times, axis=1, kind="stable")[:, :num_samples]
+    return Tensor._make(picked.reshape(weights.shape[:-1] + (num_samples,)).astype(np.int64))
+
+
+def _check_weights(weights: np.ndarray, num_samples, replacement: bool) -> np.ndarray:
+    """The weights as ``(rows, categories)`` after PyTorch's checks, with clear messages."""
+    if weights.ndim not in (1, 2) or weights.shape[-1] == 0:
+        raise ValueError(f"multinomial: probs must be 1-D or 2-D with at least one category, "
+                         f"got shape {weights.shape}")
+    if not isinstance(num_samples, (int, np.integer)) or isinstance(num_samples, bool) \
+            or num_samples <= 0:
+        raise ValueError(f"multinomial: num_samples must be a positive int, got {num_samples!r}")
+    rows = weights.reshape(-1, weights.shape[-1])
+    bad = ~np.isfinite(rows) | (rows < 0)
+    if bad.any():
+        raise ValueError(f"multinomial: probabilities must be finite and non-negative, got "
+                         f"{rows[bad][0]}")
+    possible = (rows > 0).sum(axis=1)
+    if (possible == 0).any():
+        raise ValueError(f"multinomial: the probabilities of row {int(np.argmin(possible))} "
+                         "sum to 0")
+    if not replacement and num_samples > rows.shape[1]:
+        raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement "
+                         f"from {rows.shape[1]} categories")
+    if not replacement and (possible < num_samples).any():
+        row = int(np.argmin(possible))
+        raise ValueError(f"multinomial: row {row} has {possible[row]} categories of non-zero "
+                         f"probability, fewer than the {num_samples} samples to draw without "
+                         "replacement")
+    return rows
+
+
+def zeros_like(t, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Zeros with the shape (and dtype, unless given) of ``t``."""
+    _check_device("zeros_like", device)
     return _new(np.zeros_like(np.asarray(t), dtype=dtype), requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones_like(t, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Ones with the shape (and dtype, unless given) of ``t``."""
+    _check_device("ones_like", device)
     return _new(np.ones_like(np.asarray(t), dtype=dtype), requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """``fill_value`` everywhere, with the shape (and dtype, unless given) of ``t``."""
+    _check_device("full_like", device)
+    return _new(np.full_like(np.asarray(t), fill_value, dtype=dtype), requires_grad)
+
+
+def empty_like(t, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """Uninitialised values with the shape (and dtype, unless given) of ``t``."""
+    _check_device("empty_like", device)
+    return _new(np.empty_like(np.asarray(t), dtype=dtype), requires_grad)
+
+
+def rand_like(t, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """Uniform samples in ``[0, 1)`` with the shape (and floating dtype) of ``t``."""
+    _check_device("rand_like", device)
+    dtype = _like_dtype("rand_like", t, dtype, floating=True)
+    return rand(np.shape(t), dtype=dtype, requires_grad=requires_grad)
+
+
+def randn_like(t, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """Standard normal samples with the shape (and floating dtype) of ``t``."""
+    _check_device("randn_like", device)
+    dtype = _like_dtype("randn_like", t, dtype, floating=True)
+    return randn(np.shape(t), dtype=dtype, requires_grad=requires_grad)
 
 
 def as_tensor(data, dtype=None) -> Tensor:
@@ -95,5 +269,12 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def manual_seed(seed: int) -> None:
-    """Seed NumPy's global random state, which ``rand``, ``randn`` and ``nn.init`` use."""
-    np.random.seed(seed)
+    """Seed the one random source of autograd and nn (NumPy's global random state).
+
+    ``rand``, ``randn``, ``randint``, ``multinomial``, the ``*_like`` random
+    factories, ``uniform_``/``normal_``, ``nn.init`` and ``Dropout`` all draw
+    from it. Seeds are taken modulo 2**32 (NumPy's range).
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"manual_seed: seed must be an int, got {seed!r}")
+    np.random.seed(int(seed) % 2**32)

@@ -359,9 +359,11 @@ from autograd import interop  # noqa: E402  (these modules import Tensor from he
 from autograd.ops import (  # noqa: E402
     arithmetic,
     compare,
+    gather,
     index,
     inplace,
     linalg,
+    movement,
     reduce,
     shape,
     softmax,
@@ -411,3 +413,14 @@ Tensor.transpose, Tensor.swapaxes = shape.transpose_method, shape.swapaxes
 Tensor.T = property(shape.transpose, doc="The tensor with its axes reversed.")
 Tensor.squeeze, Tensor.expand_dims = shape.squeeze, shape.expand_dims
 Tensor.broadcast_to, Tensor.astype = shape.broadcast_to, shape.astype
+
+# movement and indexing (flip ... chunk, gather ... nonzero)
+Tensor.flip, Tensor.roll, Tensor.tile = movement.flip, movement.roll, movement.tile
+Tensor.repeat, Tensor.repeat_interleave = movement.repeat_method, movement.repeat_interleave
+Tensor.tril, Tensor.triu = movement.tril, movement.triu
+Tensor.diagonal, Tensor.trace, Tensor.outer = movement.diagonal, movement.trace, movement.outer
+Tensor.split, Tensor.chunk = movement.split_method, movement.chunk
+Tensor.take_along_axis = gather.take_along_axis
+Tensor.gather, Tensor.index_select = gather.gather, gather.index_select
+Tensor.scatter, Tensor.scatter_add = gather.scatter, gather.scatter_add
+Tensor.masked_fill, Tensor.nonzero = gather.masked_fill, gather.nonzero

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd.function import Op, ShapeError
-from autograd.ops import dual
+from autograd.ops import dual, index
 from autograd.tensor import Tensor, as_tensor, share_version
 
 __all__ = ["reshape", "transpose", "swapaxes", "flatten", "squeeze", "expand_dims",
@@ -138,10 +138,20 @@ class Where(Op):
         return grad_a, grad_b
 
 
-class Pad(Op):
-    """d/dx pad(x) = grad with the padding sliced off"""
+PAD_MODES = ("constant", "reflect", "symmetric", "edge", "wrap")
 
-    def forward(ctx, x, pad_width=0, constant_values=0):
+
+class Pad(Op):
+    """d/dx pad(x) = grad[interior] + the grad of each padded copy at its source (not constant)
+
+    Mode "constant" pads with values that have no source; "reflect", "symmetric",
+    "edge" and "wrap" copy elements of x, which then also receive their copies' gradients.
+    """
+
+    def forward(ctx, x, pad_width=0, mode="constant", constant_values=0):
+        if x.ndim == 0:  # no axis to pad: a copy, as NumPy
+            ctx.in_shape, ctx.mode, ctx.source = x.shape, "constant", ()
+            return x.copy()
         try:
             widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
         except ValueError:
@@ -151,13 +161,23 @@ class Pad(Op):
             ) from None
         if (widths < 0).any():
             raise ShapeError(f"pad: pad widths must be non-negative, got {pad_width}")
-        ctx.region = tuple(
-            slice(int(before), int(before) + size) for (before, _), size in zip(widths, x.shape)
-        )
-        return np.pad(x, widths, mode="constant", constant_values=constant_values)
+        ctx.in_shape, ctx.mode = x.shape, mode
+        if mode == "constant":
+            ctx.source = tuple(slice(int(before), int(before) + size)
+                               for (before, _), size in zip(widths, x.shape))
+            return np.pad(x, widths, mode="constant", constant_values=constant_values)
+        for (before, after), size in zip(widths, x.shape):
+            if size == 0 and before + after:
+                raise ShapeError(f"pad: mode {mode!r} cannot pad an empty axis (shape {x.shape})")
+        # where each padded position copies from, axis by axis: the padding of an arange
+        ctx.source = np.ix_(*[np.pad(np.arange(size), (int(before), int(after)), mode=mode)
+                              for (before, after), size in zip(widths, x.shape)])
+        return x[ctx.source]
 
     def backward(ctx, grad):
-        return grad[ctx.region]
+        if ctx.mode == "constant":
+            return grad[ctx.source]
+        return index.scatter(grad, ctx.source, ctx.in_shape)
 
 
 # ------------------------------------------------------------------ public functions
@@ -279,6 +299,16 @@ def where(condition, x, y) -> Tensor:
     return Where.apply(x, y, condition=np.array(dual.constant(condition), dtype=bool))
 
 
-def pad(x, pad_width, constant_values=0) -> Tensor:
-    """Pad with a constant, as ``np.pad(x, pad_width, mode="constant")``."""
-    return Pad.apply(as_tensor(x), pad_width=pad_width, constant_values=constant_values)
+def pad(x, pad_width, mode: str = "constant", constant_values=0) -> Tensor:
+    """Pad each axis by ``(before, after)`` elements, as ``np.pad``.
+
+    ``mode``: ``"constant"`` (``constant_values``), ``"reflect"`` (mirror without
+    the edge), ``"symmetric"`` (mirror with it), ``"edge"`` (repeat the edge),
+    ``"wrap"`` (periodic). Copied elements receive the gradients of their copies.
+    """
+    if mode not in PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {', '.join(PAD_MODES)}, got {mode!r}")
+    if mode != "constant" and not (np.ndim(constant_values) == 0 and constant_values == 0):
+        raise ValueError(f"pad: constant_values is only for mode='constant', not {mode!r}")
+    return Pad.apply(as_tensor(x), pad_width=pad_width, mode=mode,
+                     constant_values=constant_values)

@@ -19,6 +19,7 @@ import numpy as np
 import autograd as ag
 from autograd.ops.index import IndexAdd
 from autograd.ops.inplace import IndexPut
+from autograd.selfcheck import movement as m
 from autograd.selfcheck import sampling as s
 from autograd.selfcheck.sampling import Trial
 
@@ -327,6 +328,27 @@ CASES = [
     composite("std (composite)", lambda a, axis: a.std(axis=axis)),
     composite("squeeze/expand_dims (composite)",
               lambda a, axis: ag.squeeze(ag.expand_dims(a, axis), axis).swapaxes(0, -1)),
+    # movement, indexing and einsum (trials in autograd/selfcheck/movement.py)
+    Case("flip", ("flip",), m.make_flip),
+    Case("roll", ("roll",), m.make_roll),
+    Case("repeat", ("repeat", "index_add"), m.make_repeat),
+    Case("tile (composite)", ("reshape", "broadcast_to"), m.make_tile),
+    Case("tril (composite)", ("where",), m.make_triangle(ag.tril)),
+    Case("triu (composite)", ("where",), m.make_triangle(ag.triu)),
+    Case("diagonal (composite)", ("transpose", "reshape", "getitem"), m.make_diagonal),
+    Case("trace (composite)", ("getitem", "sum"), m.make_trace),
+    Case("outer (composite)", ("reshape", "mul"), m.make_outer),
+    Case("split (composite)", ("getitem",), m.make_split),
+    Case("array_split (composite)", ("getitem",), m.make_array_split),
+    Case("chunk (composite)", ("getitem",), m.make_chunk),
+    Case("take_along_axis (composite)", ("getitem",), m.make_take_along_axis),
+    Case("gather (composite)", ("getitem",), m.make_gather),
+    Case("scatter (composite)", ("index_put",), m.make_scatter),
+    Case("scatter_add (composite)", ("index_add", "add"), m.make_scatter_add),
+    Case("masked_fill (composite)", ("where",), m.make_masked_fill),
+    Case("index_select (composite)", ("getitem",), m.make_index_select),
+    Case("einsum", ("einsum",), m.make_einsum),
+    Case("pad (reflect/symmetric/edge/wrap)", ("pad", "index_add"), m.make_pad_mode),
 ]
 
 
