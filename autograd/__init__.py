@@ -48,8 +48,8 @@ from autograd.ops.softmax import *  # noqa: F403
 from autograd.ops.unary import *  # noqa: F403
 from autograd.tensor import Tensor as Tensor
 from autograd.tensor import tensor as tensor
-from autograd.trace import trace_backward as trace_backward
 from autograd.viz import draw_graph as draw_graph
+from autograd.viz.trace import trace_backward as trace_backward
 
 __all__ = sorted(
     ["Function", "Op", "Tensor", "tensor", "detect_anomaly", "draw_graph", "enable_grad",

@@ -149,7 +149,7 @@ def test_every_step_of_a_small_network_highlights_the_op_backward_ran(browser, t
 
 
 def _fmt(grad) -> str:
-    from autograd.trace import format_gradient
+    from autograd.viz.trace import format_gradient
 
     return format_gradient(grad)
 

@@ -1,6 +1,6 @@
 """The one place where the drawing and tracing tools read the engine's graph.
 
-Everything in ``autograd.viz`` and ``autograd.trace`` that needs to know how a
+Everything in ``autograd.viz`` and ``autograd.viz.trace`` that needs to know how a
 tensor points to the node that made it, or what a node holds, goes through
 these few functions, so a change in ``Node`` or ``Tensor`` is adapted here.
 """

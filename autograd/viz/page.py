@@ -147,7 +147,7 @@ show(0);
 
 
 def write_page(trace, path) -> str:
-    """Write the stepping page for ``trace`` (an ``autograd.trace.Trace``) to ``path``."""
+    """Write the stepping page for ``trace`` (an ``autograd.viz.trace.Trace``) to ``path``."""
     graph = walk(trace.root)
     states, final = _states(trace, graph)
     # Left to right reads like the formula for a few ops; bigger graphs fit a screen top down.
@@ -174,7 +174,7 @@ def _states(trace, graph) -> tuple[list[dict], dict]:
     Each state lists the gradient texts that changed in it; a tensor that gets
     several contributions shows their running sum.
     """
-    from autograd.trace import format_gradient
+    from autograd.viz.trace import format_gradient
 
     totals: dict[int, np.ndarray] = {}
     root = trace.root
