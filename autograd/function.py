@@ -357,6 +357,23 @@ def _backward_runner(cls):
     if not spec:
         return backward  # the engine checks ``node.freed`` itself
     output_saved = -1 in spec
+    if spec == (-1,):  # the output alone (exp, tanh, sigmoid, ...): unrolled
+        def run(node, grad):
+            if node.stamp != clock.now:
+                _check_versions(node, (), True)
+            if _state.create_graph:
+                return backward(node, grad, Tensor._make(node.output, True, node))
+            return backward(node, grad, node.output)
+        return run
+    if len(spec) == 1 and spec[0] >= 0 and not _optional(cls, spec):  # one input: unrolled
+        (position,) = spec
+
+        def run(node, grad):
+            x = node.inputs[position]
+            if node.stamp != clock.now:
+                _check_versions(node, (x,), False)
+            return backward(node, grad, x if _state.create_graph else x.data)
+        return run
     if len(spec) == 2 and min(spec) >= 0 and not _optional(cls, spec):
         first, second = spec  # two inputs (mul, matmul, ...): unrolled, it runs once per node
 
