@@ -237,7 +237,13 @@ def lerp(start, end, weight) -> Tensor:
     ``weight`` is a number or a tensor; gradients flow to all three.
     """
     start, end = _operands(start, end)
-    return Lerp.apply(start, end, as_tensor(weight, like=start))
+    weight = as_tensor(weight, like=start)
+    try:
+        np.broadcast_shapes(start.shape, end.shape, weight.shape)
+    except ValueError:
+        raise ValueError(f"lerp: start {start.shape}, end {end.shape} and weight {weight.shape} "
+                         "cannot be broadcast together") from None
+    return Lerp.apply(start, end, weight)
 
 
 # NumPy's longer names, PyTorch's ``pow``, and NumPy's and PyTorch's ``mod``

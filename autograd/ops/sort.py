@@ -157,7 +157,9 @@ def topk(x, k: int, axis=-1, largest: bool = True, sorted: bool = True,  # noqa:
     x = as_tensor(x)
     axis = _one_axis("topk", axis, x.ndim)
     count = x.shape[axis]
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 0 <= k <= count:
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+        raise TypeError(f"topk: k must be an int, got {k!r}")
+    if not 0 <= k <= count:
         raise ValueError(f"topk: k={k!r} is out of range for axis {axis} of size {count} "
                          f"(shape {x.shape}); expected 0 <= k <= {count}")
     permutation = _top_first(x.data, int(k), axis, largest, sorted)
