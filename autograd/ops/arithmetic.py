@@ -144,11 +144,11 @@ class Lerp(Op):
         difference = end - start
         # PyTorch's two-sided formula: exactly ``end`` at weight 1, exactly ``start`` at 0
         return np.where(np.abs(weight) < 0.5, start + weight * difference,
-                        end - difference * (1 - weight))
+                        end - difference * (1.0 - weight))
 
     def backward(ctx, grad, start, end, weight):
         need_start, need_end, need_weight = ctx.needs_input_grad
-        grad_start = grad * (1 - weight) if need_start else None
+        grad_start = grad * (1.0 - weight) if need_start else None
         grad_end = grad * weight if need_end else None
         grad_weight = grad * (end - start) if need_weight else None
         return grad_start, grad_end, grad_weight

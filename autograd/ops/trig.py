@@ -17,23 +17,23 @@ __all__ = ["tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "arcs
            "arctanh", "asin", "acos", "atan", "atan2", "asinh", "acosh", "atanh"]
 
 tan = elementwise("tan", np.tan, "d/dx tan(x) = 1 + tan(x)**2",
-                  lambda ctx, grad, out: grad * (1 + out * out))
+                  lambda ctx, grad, out: grad * (1.0 + out * out))
 arcsin = elementwise("arcsin", np.arcsin, "d/dx arcsin(x) = 1 / sqrt(1 - x**2)",
-                     lambda ctx, grad, x: grad / dual.sqrt((1 - x) * (1 + x)))
+                     lambda ctx, grad, x: grad / dual.sqrt((1.0 - x) * (1.0 + x)))
 arccos = elementwise("arccos", np.arccos, "d/dx arccos(x) = -1 / sqrt(1 - x**2)",
-                     lambda ctx, grad, x: -grad / dual.sqrt((1 - x) * (1 + x)))
+                     lambda ctx, grad, x: -grad / dual.sqrt((1.0 - x) * (1.0 + x)))
 arctan = elementwise("arctan", np.arctan, "d/dx arctan(x) = 1 / (1 + x**2)",
-                     lambda ctx, grad, x: grad / (1 + x * x))
+                     lambda ctx, grad, x: grad / (1.0 + x * x))
 sinh = elementwise("sinh", np.sinh, "d/dx sinh(x) = cosh(x)",
                    lambda ctx, grad, x: grad * _cosh(x))
 cosh = elementwise("cosh", np.cosh, "d/dx cosh(x) = sinh(x)",
                    lambda ctx, grad, x: grad * _sinh(x))
 arcsinh = elementwise("arcsinh", np.arcsinh, "d/dx arcsinh(x) = 1 / sqrt(x**2 + 1)",
-                      lambda ctx, grad, x: grad / dual.sqrt(x * x + 1))
+                      lambda ctx, grad, x: grad / dual.sqrt(x * x + 1.0))
 arccosh = elementwise("arccosh", np.arccosh, "d/dx arccosh(x) = 1 / sqrt(x**2 - 1)",
-                      lambda ctx, grad, x: grad / dual.sqrt((x - 1) * (x + 1)))
+                      lambda ctx, grad, x: grad / dual.sqrt((x - 1.0) * (x + 1.0)))
 arctanh = elementwise("arctanh", np.arctanh, "d/dx arctanh(x) = 1 / (1 - x**2)",
-                      lambda ctx, grad, x: grad / ((1 - x) * (1 + x)))
+                      lambda ctx, grad, x: grad / ((1.0 - x) * (1.0 + x)))
 
 # For the backward formulas above: sinh and cosh on arrays, or recorded on Tensors.
 _sinh = dual.function(np.sinh, sinh, "sinh")

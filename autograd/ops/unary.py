@@ -45,13 +45,13 @@ log2 = elementwise("log2", np.log2, "d/dx log2(x) = 1 / (x ln 2)",
 log10 = elementwise("log10", np.log10, "d/dx log10(x) = 1 / (x ln 10)",
                     lambda ctx, grad, x: grad / (x * _LN10))
 log1p = elementwise("log1p", np.log1p, "d/dx log1p(x) = 1 / (1 + x)",
-                    lambda ctx, grad, x: grad / (1 + x))
+                    lambda ctx, grad, x: grad / (1.0 + x))
 exp2 = elementwise("exp2", np.exp2, "d/dx exp2(x) = exp2(x) ln 2",
                    lambda ctx, grad, out: grad * out * _LN2)
 expm1 = elementwise("expm1", np.expm1, "d/dx expm1(x) = expm1(x) + 1",
-                    lambda ctx, grad, out: grad * (out + 1))
+                    lambda ctx, grad, out: grad * (out + 1.0))
 square = elementwise("square", np.square, "d/dx x**2 = 2 x",
-                     lambda ctx, grad, x: grad * (2 * x))
+                     lambda ctx, grad, x: grad * (2.0 * x))
 reciprocal = elementwise("reciprocal", np.reciprocal, "d/dx 1/x = -1 / x**2",
                          lambda ctx, grad, out: -grad * (out * out))
 
