@@ -27,24 +27,34 @@ from autograd.grad_mode import set_grad_enabled as set_grad_enabled
 from autograd.gradcheck import gradcheck as gradcheck
 from autograd.gradcheck import gradgradcheck as gradgradcheck
 from autograd.ops import arithmetic as _arithmetic
+from autograd.ops import bitwise as _bitwise
 from autograd.ops import compare as _compare
 from autograd.ops import gather as _gather
 from autograd.ops import index as _index
 from autograd.ops import linalg as _linalg
 from autograd.ops import movement as _movement
 from autograd.ops import reduce as _reduce
+from autograd.ops import rounding as _rounding
+from autograd.ops import scan as _scan
 from autograd.ops import shape as _shape
 from autograd.ops import softmax as _softmax
+from autograd.ops import sort as _sort
+from autograd.ops import trig as _trig
 from autograd.ops import unary as _unary
 from autograd.ops.arithmetic import *  # noqa: F403
+from autograd.ops.bitwise import *  # noqa: F403
 from autograd.ops.compare import *  # noqa: F403
 from autograd.ops.gather import *  # noqa: F403
 from autograd.ops.index import *  # noqa: F403
 from autograd.ops.linalg import *  # noqa: F403
 from autograd.ops.movement import *  # noqa: F403
 from autograd.ops.reduce import *  # noqa: F403
+from autograd.ops.rounding import *  # noqa: F403
+from autograd.ops.scan import *  # noqa: F403
 from autograd.ops.shape import *  # noqa: F403
 from autograd.ops.softmax import *  # noqa: F403
+from autograd.ops.sort import *  # noqa: F403
+from autograd.ops.trig import *  # noqa: F403
 from autograd.ops.unary import *  # noqa: F403
 from autograd.tensor import Tensor as Tensor
 from autograd.tensor import tensor as tensor
@@ -56,6 +66,7 @@ __all__ = sorted(
      "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled",
      "trace_backward"]
     + [name for module in (_arithmetic, _compare, _index, _linalg, _reduce, _shape, _softmax,
-                           _unary, _creation, _dtypes, _movement, _gather)
+                           _unary, _creation, _dtypes, _movement, _gather, _bitwise, _rounding,
+                           _scan, _sort, _trig)
        for name in module.__all__]
 )

@@ -424,3 +424,42 @@ Tensor.take_along_axis = gather.take_along_axis
 Tensor.gather, Tensor.index_select = gather.gather, gather.index_select
 Tensor.scatter, Tensor.scatter_add = gather.scatter, gather.scatter_add
 Tensor.masked_fill, Tensor.nonzero = gather.masked_fill, gather.nonzero
+
+# math ops (issue 13): elementwise math, operators, tests, reductions, scans, sorting
+from autograd.ops import bitwise, rounding, scan, sort, trig  # noqa: E402
+
+Tensor.log2, Tensor.log10, Tensor.log1p = unary.log2, unary.log10, unary.log1p
+Tensor.exp2, Tensor.expm1, Tensor.square = unary.exp2, unary.expm1, unary.square
+Tensor.reciprocal, Tensor.rsqrt = unary.reciprocal, unary.rsqrt
+Tensor.tan, Tensor.sinh, Tensor.cosh = trig.tan, trig.sinh, trig.cosh
+Tensor.arcsin = Tensor.asin = trig.arcsin
+Tensor.arccos = Tensor.acos = trig.arccos
+Tensor.arctan = Tensor.atan = trig.arctan
+Tensor.arctan2 = Tensor.atan2 = trig.arctan2
+Tensor.arcsinh = Tensor.asinh = trig.arcsinh
+Tensor.arccosh = Tensor.acosh = trig.arccosh
+Tensor.arctanh = Tensor.atanh = trig.arctanh
+Tensor.sign, Tensor.floor, Tensor.ceil = rounding.sign, rounding.floor, rounding.ceil
+Tensor.round, Tensor.trunc = rounding.round, rounding.trunc
+Tensor.logaddexp, Tensor.lerp = arithmetic.logaddexp, arithmetic.lerp
+Tensor.__mod__, Tensor.__rmod__ = arithmetic.remainder, arithmetic.rremainder
+Tensor.remainder = Tensor.mod = arithmetic.remainder
+Tensor.__floordiv__, Tensor.__rfloordiv__ = arithmetic.floor_divide, arithmetic.rfloor_divide
+Tensor.floor_divide = arithmetic.floor_divide
+Tensor.__and__, Tensor.__rand__, Tensor.__iand__ = bitwise.bitwise_and, bitwise.rbitwise_and, \
+    bitwise.iand
+Tensor.__or__, Tensor.__ror__, Tensor.__ior__ = bitwise.bitwise_or, bitwise.rbitwise_or, bitwise.ior
+Tensor.__xor__, Tensor.__rxor__, Tensor.__ixor__ = bitwise.bitwise_xor, bitwise.rbitwise_xor, \
+    bitwise.ixor
+Tensor.__invert__ = Tensor.bitwise_not = bitwise.invert
+Tensor.bitwise_and, Tensor.bitwise_or = bitwise.bitwise_and, bitwise.bitwise_or
+Tensor.bitwise_xor = bitwise.bitwise_xor
+Tensor.logical_and, Tensor.logical_or = bitwise.logical_and, bitwise.logical_or
+Tensor.logical_xor, Tensor.logical_not = bitwise.logical_xor, bitwise.logical_not
+Tensor.isnan, Tensor.isinf, Tensor.isfinite = compare.isnan, compare.isinf, compare.isfinite
+Tensor.isclose, Tensor.allclose = compare.isclose, compare.allclose
+Tensor.prod, Tensor.any, Tensor.all = reduce.prod, reduce.any, reduce.all
+Tensor.norm = reduce.norm_method
+Tensor.cumsum, Tensor.cumprod = scan.cumsum, scan.cumprod
+Tensor.sort, Tensor.argsort, Tensor.topk = sort.sort, sort.argsort, sort.topk
+Tensor.argmax, Tensor.argmin = sort.argmax, sort.argmin

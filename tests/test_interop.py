@@ -51,6 +51,6 @@ def test_queries_work_on_tensors_that_require_grad():
 
 def test_a_numpy_function_without_a_gradient_rule_is_refused_on_grad_tensors():
     x = leaf([1.0, 2.0, 3.0])
-    with pytest.raises(TypeError, match=r"np.cumsum .* would silently cut the graph"):
-        np.cumsum(x)
-    np.testing.assert_array_equal(np.cumsum(x.detach()).data, [1.0, 3.0, 6.0])
+    with pytest.raises(TypeError, match=r"np.diff .* would silently cut the graph"):
+        np.diff(x)
+    np.testing.assert_array_equal(np.diff(x.detach()).data, [1.0, 1.0])

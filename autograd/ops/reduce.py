@@ -1,4 +1,4 @@
-"""Reductions with NumPy's ``axis``/``keepdims`` (and PyTorch's ``dim``/``keepdim``)."""
+"""Reductions with NumPy's ``axis``/``keepdims`` (and PyTorch's ``dim``/``keepdim``), and norms."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from collections import namedtuple
 import numpy as np
 
 from autograd.function import Op
-from autograd.ops import dual
+from autograd.ops import dual, scan
 from autograd.ops.axes import kept_shape, normalize_axis, pick
+from autograd.ops.shape import where
 from autograd.tensor import Tensor, as_tensor
 
-__all__ = ["sum", "mean", "max", "min", "var", "std", "amax", "amin"]
+__all__ = ["sum", "mean", "max", "min", "var", "std", "amax", "amin", "prod", "any", "all", "norm"]
 
 # What ``max(dim=...)`` and ``min(dim=...)`` return, as PyTorch.
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -61,6 +62,17 @@ class Max(Op):
         return dual.keep(_expand(grad, ctx.in_shape, ctx.axes) * share, winners)
 
 
+class Prod(Op):
+    """d/dx_k prod(x) = prod_{j != k} x_j (products from both sides: exact at zeros)"""
+
+    def forward(ctx, x, axes=(), keepdims=False):
+        ctx.axes, ctx.in_shape = axes, x.shape
+        return np.prod(x, axis=axes, keepdims=keepdims)
+
+    def backward(ctx, grad, x):
+        return _expand(grad, ctx.in_shape, ctx.axes) * scan.product_of_others(x, ctx.axes)
+
+
 def _reduce(op: type[Op], name: str, x, axis, keepdims: bool, **params) -> Tensor:
     x = as_tensor(x)
     return op.apply(x, axes=normalize_axis(axis, x.ndim, name), keepdims=keepdims, **params)
@@ -95,7 +107,7 @@ def _extreme(name: str, largest: bool, x, axis, keepdims, dim, keepdim):
     axis, keepdims, torch_style = pick(name, axis, dim, keepdims, keepdim)
     x = as_tensor(x)
     axes = normalize_axis(axis, x.ndim, name)
-    if any(x.shape[a] == 0 for a in axes) or (x.size == 0 and not axes):
+    if 0 in [x.shape[a] for a in axes] or (x.size == 0 and not axes):
         raise ValueError(f"{name}: cannot reduce an empty axis (shape {x.shape}, axis {axis}): "
                          "it has no identity")
     if torch_style and not isinstance(dim, (int, np.integer)):
@@ -177,3 +189,145 @@ def std(x, axis=None, ddof=None, keepdims=None, *, dim=None, keepdim=None, corre
     constant = variance.data == 0
     root = dual.where(constant, 1.0, variance).sqrt()
     return dual.where(constant, 0.0, root)
+
+
+def prod(x, axis=None, keepdims=None, *, dim=None, keepdim=None, dtype=None) -> Tensor:
+    """Product over ``axis`` (``dim=`` too), as ``np.prod``; exact gradients where x has zeros.
+
+    Integer and boolean tensors multiply in 64 bits, as NumPy; ``dtype`` casts first.
+    """
+    axis, keepdims, _ = pick("prod", axis, dim, keepdims, keepdim)
+    x = as_tensor(x)
+    if dtype is not None:
+        x = x.astype(dtype)
+    return _reduce(Prod, "prod", x, axis, keepdims)
+
+
+def _truth(function, name: str, meaning: str):
+    def reduce(x, axis=None, keepdims=None, *, dim=None, keepdim=None) -> Tensor:
+        axis, keepdims, _ = pick(name, axis, dim, keepdims, keepdim)
+        x = as_tensor(x)
+        axes = normalize_axis(axis, x.ndim, name)
+        return Tensor._make(np.asarray(function(x.data, axis=axes, keepdims=keepdims)))
+
+    reduce.__name__ = reduce.__qualname__ = name
+    reduce.__doc__ = (f"True where {meaning} over ``axis`` (``dim=`` too; nonzero is true): "
+                      f"a boolean tensor, as ``np.{name}``.")
+    return reduce
+
+
+any = _truth(np.any, "any", "any element is true")  # noqa: A001 - NumPy's name
+all = _truth(np.all, "all", "every element is true")  # noqa: A001 - NumPy's name
+
+
+# ------------------------------------------------------------------ norms
+
+
+def norm(x, ord=None, axis=None, keepdims=None, *, p=None, dim=None,  # noqa: A002
+         keepdim=None) -> Tensor:
+    """Vector or matrix norm, as ``np.linalg.norm(x, ord, axis, keepdims)``.
+
+    ``axis`` None: the 2-norm of all elements (with ``ord``, x must be 1-D or 2-D);
+    one axis: a vector norm (``ord`` None/2, 1, inf, -inf, 0: the count of nonzeros,
+    or any p: ``sum(|x|**p)**(1/p)``); two axes: a matrix norm (``ord`` None/'fro',
+    1, -1: largest/smallest column sum of |x|, inf, -inf: row sums). The spectral
+    and nuclear norms (``ord`` 2, -2, 'nuc' over two axes) are not supported.
+    PyTorch's ``norm(x, p=2, dim=None, keepdim=False)`` spelling is the vector
+    p-norm over ``dim`` (all axes when None, p='fro' is 2). Where the norm is 0 its
+    gradient is 0 (PyTorch's convention), not NaN.
+    """
+    axis, keepdims, torch_style = pick("norm", axis, dim, keepdims, keepdim)
+    x = as_tensor(x)
+    if x.dtype.kind not in "fc":  # NumPy computes norms of integers in float64
+        x = x.astype(np.float64)
+    if torch_style or p is not None:
+        if p is not None and ord is not None:
+            raise TypeError(f"norm: got both ord={ord!r} and p={p!r}; pass one of them")
+        p = ord if p is None else p
+        p = 2 if p is None or (isinstance(p, str) and p == "fro") else p
+        return _vector_norm(x, p, normalize_axis(axis, x.ndim, "norm"), keepdims)
+    if axis is None:
+        if ord is None:
+            return _vector_norm(x, 2, tuple(range(x.ndim)), keepdims)
+        if x.ndim not in (1, 2):
+            raise ValueError(f"norm: ord={ord!r} needs axis= for a tensor of {x.ndim} dimensions "
+                             f"(shape {x.shape}): one axis for a vector norm, two for a matrix "
+                             f"norm; PyTorch's norm of all elements is norm(x, p={ord!r})")
+        axis = tuple(range(x.ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    normalize_axis(axes, x.ndim, "norm")
+    axes = tuple(int(a) % x.ndim for a in axes)
+    if len(axes) == 1:
+        return _vector_norm(x, 2 if ord is None else ord, axes, keepdims)
+    if len(axes) == 2:
+        return _matrix_norm(x, ord, axes, keepdims)
+    raise ValueError(f"norm: axis={axis} names {len(axes)} axes; give one (a vector norm) or "
+                     "two (a matrix norm)")
+
+
+def norm_method(self, *args, **kwargs) -> Tensor:
+    """``x.norm(...)``: ``ag.norm(x, ...)``; refuses ``x.norm(ord)`` where NumPy and PyTorch differ.
+
+    On a tensor of two or more dimensions, ``x.norm(1)`` is a matrix norm for
+    NumPy and the norm of all elements for PyTorch: the keyword says which.
+    """
+    if (len(args) == 1 and self.ndim >= 2 and args[0] not in (None, "fro")
+            and kwargs.get("axis") is None and kwargs.get("dim") is None):
+        ord = args[0]  # noqa: A001
+        raise TypeError(
+            f"norm: x.norm({ord!r}) on a tensor of {self.ndim} dimensions is ambiguous: NumPy's "
+            f"np.linalg.norm(x, {ord!r}) is a matrix norm, PyTorch's x.norm({ord!r}) the norm of "
+            f"all elements. Write x.norm(ord={ord!r}) for NumPy's meaning, or x.norm(p={ord!r}) "
+            "for PyTorch's"
+        )
+    return norm(self, *args, **kwargs)
+
+
+def _root(total: Tensor, p) -> Tensor:
+    """``total ** (1/p)``, with gradient 0 where ``total`` is 0 (instead of inf * 0 = NaN)."""
+    empty = total.data == 0
+    safe = where(empty, 1.0, total)
+    return where(empty, 0.0, safe.sqrt() if p == 2 else safe ** (1.0 / p))
+
+
+def _vector_norm(x: Tensor, ord, axes: tuple, keepdims: bool) -> Tensor:
+    if isinstance(ord, str) or not isinstance(ord, (int, float, np.number)):
+        raise ValueError(f"norm: invalid norm order {ord!r} for vectors (a number, or inf)")
+    if ord == np.inf:
+        return amax(x.abs(), axes, keepdims)
+    if ord == -np.inf:
+        return amin(x.abs(), axes, keepdims)
+    if ord == 0:  # the number of nonzero elements: no gradient
+        return Tensor._make(np.asarray((x.data != 0).sum(axis=axes, keepdims=keepdims), x.dtype))
+    if ord == 1:
+        return sum(x.abs(), axes, keepdims)
+    if ord == 2:
+        return _root(sum(x * x, axes, keepdims), 2)
+    if ord > 0:  # zeros contribute 0, and no 0 * inf to the gradient
+        zero = x.data == 0
+        powered = where(zero, 0.0, where(zero, 1.0, x.abs()) ** ord)
+    else:
+        powered = x.abs() ** ord
+    return _root(sum(powered, axes, keepdims), ord)
+
+
+def _matrix_norm(x: Tensor, ord, axes: tuple, keepdims: bool) -> Tensor:
+    rows, columns = axes
+    if rows == columns:
+        raise ValueError(f"norm: duplicate axes {axes} for a matrix norm")
+    if ord is None or (isinstance(ord, str) and ord in ("fro", "f")):
+        result = _root(sum(x * x, axes, True), 2)
+    elif isinstance(ord, (int, float, np.number)) and ord in (1, -1, np.inf, -np.inf):
+        summed, across = (rows, columns) if ord in (1, -1) else (columns, rows)
+        extreme = amax if ord > 0 else amin
+        result = extreme(sum(x.abs(), summed, True), across, True)
+    elif (isinstance(ord, str) and ord == "nuc") or ord in (2, -2):
+        raise NotImplementedError(
+            f"norm: ord={ord!r} over two axes needs singular values, which autograd does not "
+            "differentiate; use ord='fro', 1 or inf, or np.linalg.norm(x.numpy(), ...) on values")
+    else:
+        raise ValueError(f"norm: invalid norm order {ord!r} for matrices (None, 'fro', 1, -1, "
+                         "inf or -inf)")
+    if keepdims:
+        return result
+    return result.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))

@@ -17,9 +17,11 @@ from autograd.ops import dual
 from autograd.tensor import Tensor, as_tensor
 
 __all__ = ["exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "erf", "clip",
-           "absolute", "clamp"]
+           "absolute", "clamp",
+           "log2", "log10", "log1p", "exp2", "expm1", "square", "reciprocal", "rsqrt"]
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 exp = elementwise("exp", np.exp, "d/dx exp(x) = exp(x)",
                   lambda ctx, grad, out: grad * out)
@@ -37,6 +39,29 @@ tanh = elementwise("tanh", np.tanh, "d/dx tanh(x) = 1 - tanh(x)**2",
                    lambda ctx, grad, out: grad * (1.0 - out * out))
 sigmoid = elementwise("sigmoid", dual.sigmoid, "d/dx sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))",
                       lambda ctx, grad, out: grad * (1.0 - out) * out)
+
+log2 = elementwise("log2", np.log2, "d/dx log2(x) = 1 / (x ln 2)",
+                   lambda ctx, grad, x: grad / (x * _LN2))
+log10 = elementwise("log10", np.log10, "d/dx log10(x) = 1 / (x ln 10)",
+                    lambda ctx, grad, x: grad / (x * _LN10))
+log1p = elementwise("log1p", np.log1p, "d/dx log1p(x) = 1 / (1 + x)",
+                    lambda ctx, grad, x: grad / (1.0 + x))
+exp2 = elementwise("exp2", np.exp2, "d/dx exp2(x) = exp2(x) ln 2",
+                   lambda ctx, grad, out: grad * out * _LN2)
+expm1 = elementwise("expm1", np.expm1, "d/dx expm1(x) = expm1(x) + 1",
+                    lambda ctx, grad, out: grad * (out + 1.0))
+square = elementwise("square", np.square, "d/dx x**2 = 2 x",
+                     lambda ctx, grad, x: grad * (2.0 * x))
+reciprocal = elementwise("reciprocal", np.reciprocal, "d/dx 1/x = -1 / x**2",
+                         lambda ctx, grad, out: -grad * (out * out))
+
+
+def _rsqrt_array(x: np.ndarray) -> np.ndarray:
+    return 1 / np.sqrt(x)
+
+
+rsqrt = elementwise("rsqrt", _rsqrt_array, "d/dx x**(-1/2) = -x**(-3/2) / 2",
+                    lambda ctx, grad, out: grad * (out * out * out) * -0.5)
 
 
 def _relu_array(x: np.ndarray) -> np.ndarray:
