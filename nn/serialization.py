@@ -11,12 +11,15 @@ in it can run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import secrets
+import stat
 import zipfile
 from collections import OrderedDict
-from typing import Any, BinaryIO, Union
+from typing import Any, BinaryIO, Callable, Union
 
 import numpy as np
 
@@ -34,7 +37,11 @@ _VERSION = 1
 def save(obj: Any, path: PathLike, compress: bool = False) -> None:
     """Write ``obj`` (typically ``model.state_dict()`` or ``optimizer.state_dict()``) to ``path``.
 
-    The file name is used exactly as given (no ``.npz`` is appended).  Supported values:
+    The file name is used exactly as given (no ``.npz`` is appended).  The save is atomic:
+    the archive is written to a temporary file in the same directory, flushed to disk and
+    renamed over ``path``, so an error, a full disk or a killed process leaves the previous
+    file intact (a file object is written directly; its atomicity is the caller's).
+    Supported values:
     ndarrays, NumPy scalars and Tensors (dtypes kept), dicts/OrderedDicts with keys of the
     simple types, lists, tuples, int, float, bool, None and str.  Object arrays are refused.
     """
@@ -49,10 +56,58 @@ def save(obj: Any, path: PathLike, compress: bool = False) -> None:
                         allow_nan=False)
     arrays[_STRUCTURE_KEY] = np.frombuffer(header.encode("utf-8"), dtype=np.uint8)
     compression = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    with zipfile.ZipFile(path, "w", compression=compression, allowZip64=True) as archive:
+    if hasattr(path, "write"):
+        _write_archive(path, arrays, compression)
+    else:
+        _replace_atomically(os.fspath(path), lambda file: _write_archive(file, arrays, compression))
+
+
+def _write_archive(file: BinaryIO, arrays: dict, compression: int) -> None:
+    with zipfile.ZipFile(file, "w", compression=compression, allowZip64=True) as archive:
         for name, array in arrays.items():
             with archive.open(name + ".npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+def _replace_atomically(path: str, write: Callable[[BinaryIO], None]) -> None:
+    """Write a temporary file beside ``path``, flush it to disk, then rename it over ``path``.
+
+    ``os.replace`` is atomic: ``path`` is at every moment either the old file or the
+    complete new one, even if the writer raises, the disk fills up or the process is
+    killed (a killed writer can leave its temporary ``.<name>.<random>.tmp`` behind).
+    The new file gets the old file's permissions, or the umask's for a new file.
+    """
+    target = os.path.realpath(path)  # through a symlink, as open(path, "w") would
+    directory, name = os.path.split(target)
+    temporary = os.path.join(directory, f".{name[:200]}.{secrets.token_hex(6)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def load(path: PathLike) -> Any:

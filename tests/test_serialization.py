@@ -1,7 +1,16 @@
 """nn.save / nn.load: exact round trips of nested state, no pickle, clear refusals."""
 
+import errno
 import io
 import math
+import os
+import pathlib
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
 from collections import OrderedDict
 
 import numpy as np
@@ -187,3 +196,113 @@ def test_a_damaged_structure_record_is_reported(tmp_path):
     np.savez(path, __structure__=np.frombuffer(header, dtype=np.uint8))
     with pytest.raises(ValueError, match="refers to a missing array 'gone'"):
         nn.load(path)
+
+
+# ------------------------------------------------------------------ atomic saves
+
+REPOSITORY = pathlib.Path(nn.__file__).resolve().parents[1]
+OLD_STATE = {"weight": np.arange(12.0).reshape(3, 4), "bias": np.array([1.0, -2.0, 3.0])}
+
+
+def run_python(code: str, *args, **options) -> subprocess.Popen:
+    """Start ``python -c code args`` with this checkout importable."""
+    env = dict(os.environ, PYTHONPATH=str(REPOSITORY))
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **options)
+
+
+def assert_only_the_checkpoint_is_left(directory: pathlib.Path, name: str) -> None:
+    assert sorted(path.name for path in directory.iterdir()) == [name]
+
+
+def test_a_save_failing_half_way_keeps_the_previous_checkpoint_and_leaves_no_temporary_file(
+        tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    nn.save(OLD_STATE, path)
+    write_array = np.lib.format.write_array
+    written = []
+
+    def fails_on_the_second_array(file, array, **options):
+        if written:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(array)
+        write_array(file, array, **options)
+
+    monkeypatch.setattr(np.lib.format, "write_array", fails_on_the_second_array)
+    with pytest.raises(OSError, match="No space left on device"):
+        nn.save({"weight": np.zeros((3, 4)), "bias": np.zeros(3)}, path)
+    monkeypatch.undo()
+    assert len(written) == 1
+    assert_same(nn.load(path), OLD_STATE)
+    assert_only_the_checkpoint_is_left(tmp_path, "model.npz")
+
+
+def test_a_full_disk_keeps_the_previous_checkpoint(tmp_path):
+    """A real ENOSPC-like failure: the writer's file size limit is below the new checkpoint's."""
+    path = tmp_path / "model.npz"
+    nn.save(OLD_STATE, path)
+    writer = run_python("""
+        import resource, signal, sys
+        import numpy as np
+        import nn
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG as an OSError, not a signal
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+        try:
+            nn.save({"weight": np.ones((100, 1000))}, sys.argv[1])
+        except OSError as error:
+            print("OSError", error.errno)
+    """, path)
+    out, err = writer.communicate(timeout=60)
+    assert out.decode().split() == ["OSError", str(errno.EFBIG)], err.decode()
+    assert_same(nn.load(path), OLD_STATE)
+    assert_only_the_checkpoint_is_left(tmp_path, "model.npz")
+
+
+def test_a_writer_killed_mid_save_leaves_the_previous_checkpoint_loadable(tmp_path):
+    path = tmp_path / "model.npz"
+    nn.save(OLD_STATE, path)
+    before = os.stat(path)
+    writer = run_python("""
+        import sys
+        import numpy as np
+        import nn
+        rng = np.random.default_rng(0)
+        big = {f"layer{i}": rng.standard_normal(1_000_000) for i in range(8)}  # 64 MB
+        print("saving", flush=True)
+        nn.save(big, sys.argv[1], compress=True)  # deflating random data: seconds
+        print("saved", flush=True)
+    """, path)
+    assert writer.stdout.readline() == b"saving\n"
+
+    def writing_started() -> bool:
+        now = os.stat(path)
+        changed = (now.st_ino, now.st_size, now.st_mtime_ns) != (
+            before.st_ino, before.st_size, before.st_mtime_ns)
+        return changed or len(list(tmp_path.iterdir())) > 1
+
+    deadline = time.monotonic() + 60
+    while not writing_started() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert writing_started() and writer.poll() is None, "could not catch the writer mid-save"
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.communicate(timeout=60)
+    assert writer.returncode == -signal.SIGKILL
+    assert_same(nn.load(path), OLD_STATE)
+
+
+def test_save_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    path = tmp_path / "model.npz"
+    nn.save(OLD_STATE, path)
+    os.chmod(path, 0o640)
+    nn.save({"bias": np.zeros(3)}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    assert_same(nn.load(path), {"bias": np.zeros(3)})
+
+
+def test_save_through_a_symlink_replaces_the_file_it_points_to(tmp_path):
+    target, link = tmp_path / "real.npz", tmp_path / "latest.npz"
+    nn.save(OLD_STATE, target)
+    link.symlink_to(target)
+    nn.save({"bias": np.zeros(3)}, link)
+    assert link.is_symlink()
+    assert_same(nn.load(target), {"bias": np.zeros(3)})
