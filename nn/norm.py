@@ -35,6 +35,8 @@ def batch_norm(x: ag.Tensor, running_mean: ag.Tensor | None = None,
         raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {x.shape}")
     axes = (0,) + tuple(range(2, x.ndim))
     view = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    _check_per_channel(x.shape[1], running_mean=running_mean, running_var=running_var,
+                       weight=weight, bias=bias)
     if training:
         count = _values_per_channel("batch_norm", x)
         x_hat, mean, var, inv_std = normalize_arrays(x.data, axes, eps)
@@ -53,6 +55,14 @@ def batch_norm(x: ag.Tensor, running_mean: ag.Tensor | None = None,
     if bias is not None:
         shift = shift + bias.reshape(view)
     return x * scale + shift
+
+
+def _check_per_channel(channels: int, **values) -> None:
+    """Each given statistic or affine parameter has one value per channel: shape (C,)."""
+    for name, value in values.items():
+        if value is not None and np.shape(value) != (channels,):
+            raise ValueError(f"batch_norm: {name} must have shape ({channels},) (one value per "
+                             f"channel of the input), got {np.shape(value)}")
 
 
 def _values_per_channel(name: str, x: ag.Tensor) -> int:
@@ -150,14 +160,14 @@ class _BatchNorm(Module):
                 f"{type(self).__name__}({self.num_features}): expected input of shape "
                 f"{self._layout} with C={self.num_features}, got {x.shape}"
             )
+        use_batch_stats = self.training or not self.track_running_stats
+        if use_batch_stats:  # before any state changes: a rejected batch changes nothing
+            _values_per_channel(type(self).__name__, x)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
             if self.momentum is None:  # cumulative moving average, as PyTorch
                 momentum = 1.0 / float(self.num_batches_tracked.data)
-        use_batch_stats = self.training or not self.track_running_stats
-        if use_batch_stats:
-            _values_per_channel(type(self).__name__, x)
         return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                           use_batch_stats, momentum, self.eps)
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from nn import datasets
+from tests.crafted_files import gzip_bomb, idx_bytes
 
 # type code, big-endian struct format of one value, expected native dtype
 IDX_TYPES = [
@@ -17,12 +18,6 @@ IDX_TYPES = [
     (0x0D, "f", np.float32),
     (0x0E, "d", np.float64),
 ]
-
-
-def idx_bytes(type_code, value_format, shape, values):
-    """An IDX file written by hand with struct: magic, sizes, big-endian values."""
-    header = bytes([0, 0, type_code, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
-    return header + struct.pack(f">{len(values)}{value_format}", *values)
 
 
 def write(path, content, compress):
@@ -96,15 +91,6 @@ def test_load_idx_rejects_truncated_gzip_stream(tmp_path):
     path.write_bytes(gzip.compress(GOOD)[:-6])
     with pytest.raises(ValueError, match="cut.gz: corrupt gzip data"):
         datasets.load_idx(path)
-
-
-def gzip_bomb(path, header: bytes, zeros: int) -> None:
-    """``header`` then ``zeros`` zero bytes, gzipped at level 9 chunk by chunk (never in memory)."""
-    chunk = bytes(1 << 20)
-    with gzip.open(path, "wb", compresslevel=9) as file:
-        file.write(header)
-        for _ in range(zeros // len(chunk)):
-            file.write(chunk)
 
 
 def peak_memory_of(call) -> int:

@@ -2,18 +2,15 @@
 
 import errno
 import io
-import json
 import math
 import os
 import pathlib
-import re
 import signal
 import stat
 import subprocess
 import sys
 import textwrap
 import time
-import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -21,6 +18,7 @@ import pytest
 
 import autograd as ag
 import nn
+from tests.crafted_files import nested_list
 
 
 def assert_same(a, b):
@@ -311,128 +309,7 @@ def test_save_through_a_symlink_replaces_the_file_it_points_to(tmp_path):
     assert_same(nn.load(target), {"bias": np.zeros(3)})
 
 
-# ------------------------------------------------------------------ malformed and crafted files
-
-
-def structure_file(path: pathlib.Path, root=None, header: bytes | None = None, **arrays) -> None:
-    """An archive with a hand-written structure record (``root``, or the raw ``header``)."""
-    if header is None:
-        header = json.dumps({"format": "autograd-nn-npz", "version": 1, "root": root}).encode()
-    np.savez(path, __structure__=np.frombuffer(header, dtype=np.uint8), **arrays)
-
-
-def npy_bytes(shape, descr="<f8", data: bytes = b"") -> bytes:
-    """A .npy header declaring ``shape`` followed by ``data`` (which need not match it)."""
-    buffer = io.BytesIO()
-    np.lib.format.write_array_header_1_0(
-        buffer, {"descr": descr, "fortran_order": False, "shape": shape})
-    return buffer.getvalue() + data
-
-
-def zip_with(path: pathlib.Path, members: dict, compression=zipfile.ZIP_STORED) -> None:
-    with zipfile.ZipFile(path, "w", compression=compression) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-
-
-def nested_list(depth: int):
-    value = 0
-    for _ in range(depth):
-        value = [value]
-    return value
-
-
-def record(root) -> dict:
-    return {"root": root}
-
-
-DEEP_JSON = (b'{"format": "autograd-nn-npz", "version": 1, "root": ' + b"[" * 100_000
-             + b"]" * 100_000 + b"}")
-MALFORMED = [
-    ("text-file", lambda p: p.write_text("weight = [1, 2, 3]\n"),
-     r"not a file written by nn.save \(neither a zip archive nor a .npy file: it starts with "
-     r"b'weight'\)"),
-    ("empty-file", lambda p: p.write_bytes(b""),
-     r"not a file written by nn.save \(neither a zip archive nor a .npy file: it is empty\)"),
-    ("truncated-zip", lambda p: (nn.save(OLD_STATE, p), p.write_bytes(p.read_bytes()[:200])),
-     r"it is not a valid zip archive"),
-    ("zip-without-arrays", lambda p: zip_with(p, {}), r"the archive holds no arrays"),
-    ("zip-with-a-text-member", lambda p: zip_with(p, {"notes.txt": b"hi"}),
-     r"member 'notes.txt' is not a .npy array"),
-    ("member-not-npy", lambda p: zip_with(p, {"w.npy": b"plain text"}),
-     r"array 'w' has an unreadable .npy header"),
-    ("npy-header-larger-than-member",
-     lambda p: zip_with(p, {"w.npy": npy_bytes((10**6, 10**6), data=bytes(64))}),
-     r"array 'w' declares shape \(1000000, 1000000\) of float64 \(8000000000000 data bytes\) "
-     r"but holds 64 data bytes"),
-    ("npy-header-product-overflows-int64",
-     lambda p: zip_with(p, {"w.npy": npy_bytes((2**40, 2**40), data=bytes(8))}),
-     r"array 'w' declares shape \(1099511627776, 1099511627776\) of float64 "
-     r"\(9671406556917033397649408 data bytes\) but holds 8"),
-    ("bare-npy-header-lies", lambda p: p.write_bytes(npy_bytes((10**9,), data=bytes(16))),
-     r"the .npy file declares shape \(1000000000,\) of float64 \(8000000000 data bytes\)"),
-    ("object-array-member",
-     lambda p: zip_with(p, {"w.npy": npy_bytes((1,), descr="|O", data=b"x")}),
-     r"refusing array 'w': it holds Python objects"),
-    ("missing-keys", lambda p: structure_file(p, {"t": "tensor", "key": "w"}, w=np.ones(2)),
-     r"malformed 'tensor' record at <root>: expected the fields \{'key': str, "
-     r"'requires_grad': bool\}, got \{'t': 'tensor', 'key': 'w'\}"),
-    ("wrong-field-type", lambda p: structure_file(p, {"t": "array", "key": ["w"]}),
-     r"malformed 'array' record at <root>: expected the fields \{'key': str\}"),
-    ("unknown-tag", lambda p: structure_file(p, {"t": "pickle", "key": "w"}),
-     r"unknown record at <root>: \{'t': 'pickle', 'key': 'w'\}"),
-    ("unhashable-dict-key", lambda p: structure_file(p, {"t": "dict", "items": [[[1], 2]]}),
-     r"a dict key at <root> is a list, which cannot be a key"),
-    ("dict-item-not-a-pair", lambda p: structure_file(p, {"t": "dict", "items": [["a"]]}),
-     r"malformed dict item at <root>: expected \[key, value\], got \['a'\]"),
-    ("float-repr-not-a-float", lambda p: structure_file(p, {"t": "float", "repr": "1e999x"}),
-     r"the float at <root> is '1e999x', expected one of \['-inf', 'inf', 'nan'\]"),
-    ("scalar-not-0d", lambda p: structure_file(p, {"t": "scalar", "key": "w"}, w=np.ones(3)),
-     r"the scalar at <root> is an array of shape \(3,\)"),
-    ("integer-tensor-requiring-grad",
-     lambda p: structure_file(p, {"t": "tensor", "key": "w", "requires_grad": True},
-                              w=np.arange(3)),
-     r"the tensor at <root> requires grad but has dtype int64"),
-    ("missing-array", lambda p: structure_file(p, {"t": "dict", "items": [
-        ["w", {"t": "array", "key": "gone"}]]}),
-     r"the structure refers to a missing array 'gone'"),
-    ("key-with-nul", lambda p: structure_file(p, {"t": "array", "key": "w\x00.npy"},
-                                              w=np.ones(2)),
-     r"the record at <root> names an array with a NUL byte: 'w\\x00.npy'"),
-    ("deeply-nested-json", lambda p: structure_file(p, header=DEEP_JSON),
-     r"the structure record is nested too deeply"),
-    ("deeply-nested-records", lambda p: structure_file(p, nested_list(150)),
-     r"the structure is nested more than 100 levels deep"),
-    ("bare-nan-in-json",
-     lambda p: structure_file(p, header=b'{"format": "autograd-nn-npz", "version": 1, '
-                                        b'"root": NaN}'),
-     r"the structure record is unreadable \(bare NaN is not valid"),
-    ("huge-json-integer",
-     lambda p: structure_file(p, header=b'{"format": "autograd-nn-npz", "version": 1, "root": '
-                                        + b"9" * 5000 + b"}"),
-     r"the structure record is unreadable \(Exceeds the limit"),
-    ("structure-not-utf8", lambda p: structure_file(p, header=b"\xff\xfe"),
-     r"the structure record is unreadable \('utf-8' codec can't decode"),
-    ("structure-not-bytes", lambda p: np.savez(p, __structure__=np.ones(3)),
-     r"the structure record is not a 1-d uint8 array \(got float64 of shape \(3,\)\)"),
-    ("other-format", lambda p: structure_file(p, header=b'{"format": "other", "root": 1}'),
-     r"not a file written by nn.save \(its structure record has no format"),
-    ("other-version",
-     lambda p: structure_file(p, header=b'{"format": "autograd-nn-npz", "version": 7, '
-                                        b'"root": 1}'),
-     r"it has format version 7, this version reads 1"),
-]
-
-
-@pytest.mark.parametrize("write, message", [pytest.param(write, message, id=case_id)
-                                            for case_id, write, message in MALFORMED])
-def test_a_malformed_file_raises_a_value_error_naming_the_file_and_the_problem(
-        tmp_path, write, message):
-    path = tmp_path / "model.npz"
-    write(path)
-    with pytest.raises(ValueError, match=rf"^nn.load: cannot read '{re.escape(str(path))}': "
-                                         rf"{message}"):
-        nn.load(path)
+# ------------------------------------------------------------------ damaged files
 
 
 def patch_sizes(path: pathlib.Path, uncompressed: int) -> None:
