@@ -156,7 +156,7 @@ def _load_stream(stream: BinaryIO) -> Any:
                 raise DamagedFile("the archive holds no arrays")
             return {name: archive.read(name) for name in names}
         header = _parse_header(archive.read(_STRUCTURE_KEY))
-        return _Decoder(archive).decode(header["root"], "<root>", 0)
+        return _Decoder(archive).decode(header["root"], "", 0)
 
 
 # ---------------------------------------------------------------- encoding
@@ -269,17 +269,17 @@ class _Decoder:
         tag = record.get("t")
         fields = _RECORD_FIELDS.get(tag) if isinstance(tag, str) else None
         if fields is None:
-            raise DamagedFile(f"unknown record at {where}: {_preview(record)}")
+            raise DamagedFile(f"unknown record at {_at(where)}: {_preview(record)}")
         if set(record) != {"t", *fields} or not all(
                 type(record[field]) is kind for field, kind in fields.items()):
             expected = ", ".join(f"{field!r}: {kind.__name__}" for field, kind in fields.items())
-            raise DamagedFile(f"malformed {tag!r} record at {where}: expected the fields "
+            raise DamagedFile(f"malformed {tag!r} record at {_at(where)}: expected the fields "
                               f"{{{expected}}}, got {_preview(record)}")
         return getattr(self, f"_{tag}")(record, where, depth + 1)
 
     def _array_at(self, record: dict, where: str) -> np.ndarray:
         if "\x00" in record["key"]:
-            raise DamagedFile(f"the record at {where} names an array with a NUL byte: "
+            raise DamagedFile(f"the record at {_at(where)} names an array with a NUL byte: "
                               f"{record['key']!r}")
         return self.archive.read(record["key"])
 
@@ -289,18 +289,19 @@ class _Decoder:
     def _scalar(self, record: dict, where: str, depth: int) -> np.generic:
         array = self._array_at(record, where)
         if array.ndim != 0:
-            raise DamagedFile(f"the scalar at {where} is an array of shape {array.shape}")
+            raise DamagedFile(f"the scalar at {_at(where)} is an array of shape {array.shape}")
         return array[()]
 
     def _tensor(self, record: dict, where: str, depth: int) -> Tensor:
         array = self._array_at(record, where)
         if record["requires_grad"] and not np.issubdtype(array.dtype, np.floating):
-            raise DamagedFile(f"the tensor at {where} requires grad but has dtype {array.dtype}")
+            raise DamagedFile(f"the tensor at {_at(where)} requires grad but has dtype "
+                              f"{array.dtype}")
         return Tensor(array, requires_grad=record["requires_grad"])
 
     def _float(self, record: dict, where: str, depth: int) -> float:
         if record["repr"] not in _NON_FINITE:
-            raise DamagedFile(f"the float at {where} is {record['repr']!r}, expected one of "
+            raise DamagedFile(f"the float at {_at(where)} is {record['repr']!r}, expected one of "
                               f"{sorted(_NON_FINITE)}")
         return _NON_FINITE[record["repr"]]
 
@@ -318,16 +319,20 @@ class _Decoder:
         pairs = []
         for pair in record["items"]:
             if not isinstance(pair, list) or len(pair) != 2:
-                raise DamagedFile(f"malformed dict item at {where}: expected [key, value], got "
-                                  f"{_preview(pair)}")
+                raise DamagedFile(f"malformed dict item at {_at(where)}: expected [key, value], "
+                                  f"got {_preview(pair)}")
             key = self.decode(pair[0], _join(where, "key"), depth)
             try:
                 hash(key)
             except TypeError:
-                raise DamagedFile(f"a dict key at {where} is a {type(key).__name__}, which cannot "
-                                  "be a key") from None
+                raise DamagedFile(f"a dict key at {_at(where)} is a {type(key).__name__}, which "
+                                  "cannot be a key") from None
             pairs.append((key, self.decode(pair[1], _join(where, key), depth)))
         return pairs
+
+
+def _at(where: str) -> str:
+    return f"'{where}'" if where else "<root>"
 
 
 def _preview(value: Any, limit: int = 80) -> str:

@@ -453,6 +453,10 @@ FILE_CASES = [
     row("load-float-repr-not-a-float",
         loading(lambda p: structure_file(p, {"t": "float", "repr": "1e999x"})), ValueError,
         checkpoint(r"the float at <root> is '1e999x', expected one of \['-inf', 'inf', 'nan'\]")),
+    row("load-names-where-a-nested-record-is",
+        loading(lambda p: structure_file(p, {"t": "dict", "items": [["opt", {"t": "dict", "items": [
+            ["lr", {"t": "float", "repr": "x"}]]}]]})),
+        ValueError, checkpoint(r"the float at 'opt.lr' is 'x'")),
     row("load-scalar-not-0d",
         loading(lambda p: structure_file(p, {"t": "scalar", "key": "w"}, w=np.ones(3))),
         ValueError, checkpoint(r"the scalar at <root> is an array of shape \(3,\)")),
