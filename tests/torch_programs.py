@@ -37,7 +37,7 @@ SPECIAL_VALUES = [0.0, 0.0, 1.0, -1.0, 0.5, -0.5, 2.0]  # zeros and ties on purp
 # ------------------------------------------------------------------ values in both libraries
 
 
-@dataclass
+@dataclass(eq=False)
 class Value:
     """One value of the program, in both libraries."""
 
@@ -60,6 +60,7 @@ class Program:
     data: st.DataObject
     dtype: type
     leaves: list = field(default_factory=list)
+    values: list = field(default_factory=list)  # every value so far, leaves included
     lines: list = field(default_factory=list)
     # torch outputs of ops that must not receive a non-finite gradient: relu, clip, maximum,
     # minimum, tanh and pow with zero exponents multiply it by 0 (NaN; torch masks to 0, see
@@ -83,7 +84,9 @@ class Program:
         value = Value(ag.Tensor(array.copy(), requires_grad=True),
                       torch.tensor(array.copy(), requires_grad=True))
         self.leaves.append(value)
-        self.lines.append(f"leaf{len(self.leaves) - 1} = {array.tolist()!r}")
+        self.values.append(value)
+        self.lines.append(f"value{len(self.values) - 1} = leaf{len(self.leaves) - 1} = "
+                          f"{array.tolist()!r}")
         return value
 
     def draw(self, strategy: st.SearchStrategy):
@@ -244,10 +247,14 @@ def broadcast_partner(program: Program, shape: tuple) -> tuple:
 
 
 def binary(name: str, ours: Callable, theirs: Callable, finite_gradient_only: bool = False) -> Op:
-    """``x op y`` or ``y op x`` with a fresh leaf ``y`` that broadcasts with ``x``."""
+    """``x op y`` or ``y op x``: ``y`` a fresh leaf that broadcasts with ``x``, or an earlier
+    value of the program (``x`` itself included), so the graph fans out and gradients add up."""
     def step(program, x):
         shape = broadcast_partner(program, x.shape)
-        if name in ("maximum", "minimum") and program.draw(st.booleans()):
+        earlier = [v for v in program.values if broadcasts(v.shape, x.shape)]
+        if name != "div" and program.draw(st.booleans()):
+            y = program.draw(st.sampled_from(earlier))
+        elif name in ("maximum", "minimum") and program.draw(st.booleans()):
             y = tie_partner(program, x, shape)  # ties on purpose
         elif name == "div":  # denominators at least 0.5 away from 0
             y = program.leaf(shape, 0.5, 2.0, random_signs=True)
@@ -265,9 +272,17 @@ def binary(name: str, ours: Callable, theirs: Callable, finite_gradient_only: bo
         if finite_gradient_only:
             program.finite_gradient_only.append(out.theirs)
         order = "x, y" if left is x else "y, x"
-        program.lines.append(f"{name}({order}) with y = leaf{len(program.leaves) - 1}")
+        program.lines.append(f"{name}({order}) with y = value{program.values.index(y)}")
         return out
     return Op(name, step)
+
+
+def broadcasts(a: tuple, b: tuple) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
 
 
 def tie_partner(program: Program, x: Value, shape: tuple) -> Value:
@@ -281,7 +296,9 @@ def tie_partner(program: Program, x: Value, shape: tuple) -> Value:
     value = Value(ag.Tensor(array.copy(), requires_grad=True),
                   torch.tensor(array.copy(), requires_grad=True))
     program.leaves.append(value)
-    program.lines.append(f"leaf{len(program.leaves) - 1} = {array.tolist()!r}")
+    program.values.append(value)
+    program.lines.append(f"value{len(program.values) - 1} = leaf{len(program.leaves) - 1} = "
+                         f"{array.tolist()!r}")
     return value
 
 
@@ -464,6 +481,8 @@ def draw_program(program: Program) -> Value:
         else:
             assume(False)
         event(f"op: {op.name}")
+        program.values.append(out)
+        program.lines[-1] = f"value{len(program.values) - 1} = {program.lines[-1]}"
         x, applied = out, applied + 1
     return x
 
