@@ -61,12 +61,31 @@ class enable_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
 
 
 class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
-    """Set grad mode to ``mode`` for the duration of a ``with`` block."""
+    """Set grad mode to ``mode``: now as a call, for a block as a context manager.
+
+    As in PyTorch, calling it sets the mode immediately (``ag.set_grad_enabled(False)``
+    switches recording off until it is switched on again); used in a ``with`` block it
+    restores the mode it found when it was created; used as a decorator it leaves the
+    current mode alone and sets ``mode`` for each call of the function.
+
+    >>> ag.set_grad_enabled(False)      # from here on nothing is recorded
+    >>> with ag.set_grad_enabled(True):
+    ...     y = x * 2                   # recorded
+    """
 
     def __init__(self, mode: bool) -> None:
+        self._previous = _state.enabled
         self._mode = bool(mode)
+        _state.enabled = self._mode
+
+    def __enter__(self) -> None:
+        _state.enabled = self._mode
+
+    def __exit__(self, *exc_info) -> None:
+        _state.enabled = self._previous
 
     def __call__(self, func):
+        _state.enabled = self._previous  # decorating a function changes no mode now
         mode = self._mode
 
         @functools.wraps(func)

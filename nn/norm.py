@@ -71,14 +71,14 @@ class _BatchNorm(Module):
                 f"{type(self).__name__}({self.num_features}): expected input of shape "
                 f"{self._layout} with C={self.num_features}, got {x.shape}"
             )
+        use_batch_stats = self.training or not self.track_running_stats
+        if use_batch_stats:  # before any state changes: a rejected batch changes nothing
+            _values_per_channel(type(self).__name__, x)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
             if self.momentum is None:  # cumulative moving average, as PyTorch
                 momentum = 1.0 / float(self.num_batches_tracked.data)
-        use_batch_stats = self.training or not self.track_running_stats
-        if use_batch_stats:
-            _values_per_channel(type(self).__name__, x)
         return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                           use_batch_stats, momentum, self.eps)
 

@@ -1,11 +1,13 @@
 import gzip
 import os
 import struct
+import tracemalloc
 
 import numpy as np
 import pytest
 
 from nn import datasets
+from tests.crafted_files import gzip_bomb, idx_bytes
 
 # type code, big-endian struct format of one value, expected native dtype
 IDX_TYPES = [
@@ -16,12 +18,6 @@ IDX_TYPES = [
     (0x0D, "f", np.float32),
     (0x0E, "d", np.float64),
 ]
-
-
-def idx_bytes(type_code, value_format, shape, values):
-    """An IDX file written by hand with struct: magic, sizes, big-endian values."""
-    header = bytes([0, 0, type_code, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
-    return header + struct.pack(f">{len(values)}{value_format}", *values)
 
 
 def write(path, content, compress):
@@ -97,6 +93,49 @@ def test_load_idx_rejects_truncated_gzip_stream(tmp_path):
         datasets.load_idx(path)
 
 
+def peak_memory_of(call) -> int:
+    """Peak bytes allocated (tracemalloc: Python objects and NumPy buffers) while ``call`` runs."""
+    tracemalloc.start()
+    try:
+        call()
+    except ValueError:
+        pass
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def test_a_gzip_bomb_is_refused_before_it_is_decompressed(tmp_path):
+    path = tmp_path / "labels-idx1-ubyte.gz"
+    gzip_bomb(path, idx_bytes(0x08, "B", (10,), []), zeros=256 << 20)  # 10 labels declared
+    assert path.stat().st_size < 300 << 10  # ~254 KiB that would expand to 256 MiB
+    with pytest.raises(ValueError, match=r"has trailing bytes: header declares shape \(10,\) of "
+                                         r"uint8 = 10 data bytes, the file has more than 65546"):
+        datasets.load_idx(path)
+    assert peak_memory_of(lambda: datasets.load_idx(path)) < 2 << 20
+
+
+def test_a_gzip_file_declaring_more_than_it_holds_costs_only_what_it_holds(tmp_path):
+    path = tmp_path / "images-idx3-ubyte.gz"
+    gzip_bomb(path, idx_bytes(0x08, "B", (60000, 1000, 1000), []), zeros=1 << 20)
+    with pytest.raises(ValueError, match=r"truncated: header declares shape \(60000, 1000, "
+                                         r"1000\) of uint8 = 60000000000 data bytes, the file "
+                                         r"has 1048576"):
+        datasets.load_idx(path)
+    assert peak_memory_of(lambda: datasets.load_idx(path)) < 8 << 20
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["raw", "gzip"])
+def test_a_header_whose_size_overflows_int64_is_refused(tmp_path, compress):
+    # 65536**4 = 2**64 bytes: 0 in int64 arithmetic, which would match an empty data section
+    path = write(tmp_path / "overflow", idx_bytes(0x08, "B", (65536,) * 4, []), compress)
+    with pytest.raises(ValueError, match=r"truncated: header declares shape \(65536, 65536, 65536, "
+                                         r"65536\) of uint8 = 18446744073709551616 data bytes, the "
+                                         r"file has 0"):
+        datasets.load_idx(path)
+
+
 def test_load_idx_missing_file():
     with pytest.raises(FileNotFoundError):
         datasets.load_idx("/nonexistent/file-idx1-ubyte")
@@ -161,6 +200,24 @@ def test_images_and_labels_of_different_lengths(tmp_path):
     write(tmp_path / "train-labels-idx1-ubyte", idx_bytes(0x08, "B", (3,), [1, 2, 3]), False)
     with pytest.raises(ValueError, match=r"train images \(4, 2, 2\) and labels \(3,\)"):
         datasets.mnist(tmp_path)
+
+
+@pytest.mark.parametrize("file, content, message", [
+    ("train-images-idx3-ubyte", idx_bytes(0x0D, "f", (4, 2, 2), [0.5] * 16),
+     r"train-images-idx3-ubyte holds float32 values; MNIST-style files store unsigned bytes"),
+    ("train-labels-idx1-ubyte", idx_bytes(0x0E, "d", (4,), [1.7, 2.0, 3.0, 0.2]),
+     r"train-labels-idx1-ubyte holds float64 values"),
+    ("t10k-images-idx3-ubyte", idx_bytes(0x09, "b", (2, 2, 2), [-1] * 8),
+     r"t10k-images-idx3-ubyte holds int8 values"),
+    ("t10k-labels-idx1-ubyte", idx_bytes(0x08, "B", (2,), [3, 12]),
+     r"t10k-labels-idx1-ubyte has label 12 at index 1; expected 0..9"),
+], ids=["float-images", "float-labels", "int8-images", "label-out-of-range"])
+@pytest.mark.parametrize("loader", [datasets.mnist, datasets.fashion_mnist])
+def test_mnist_refuses_values_it_would_have_to_truncate(tmp_path, loader, file, content, message):
+    write_mnist_dir(tmp_path, {"train": 4, "test": 2}, compress=False)
+    write(tmp_path / file, content, False)
+    with pytest.raises(ValueError, match=message):
+        loader(tmp_path)
 
 
 @pytest.mark.skipif(

@@ -183,3 +183,53 @@ def test_create_graph_backward_restores_grad_mode():
     assert ag.is_grad_enabled()
     assert x.grad.requires_grad  # d/dx sum(x**3) = 3x**2, itself recorded
     np.testing.assert_array_equal(x.grad.data, [3.0, 12.0])
+
+
+def test_set_grad_enabled_called_as_a_function_sets_the_mode_until_changed():
+    try:
+        ag.set_grad_enabled(False)
+        assert not ag.is_grad_enabled()
+        assert not (leaf() * 2).requires_grad
+        ag.set_grad_enabled(True)
+        assert ag.is_grad_enabled()
+        assert (leaf() * 2).requires_grad
+    finally:
+        ag.set_grad_enabled(True)
+
+
+def test_set_grad_enabled_as_a_context_manager_restores_the_mode_it_found():
+    try:
+        ag.set_grad_enabled(False)
+        with ag.set_grad_enabled(True):
+            assert (leaf() * 2).requires_grad
+        assert not ag.is_grad_enabled()
+        with pytest.raises(KeyError), ag.set_grad_enabled(True):
+            raise KeyError("boom")
+        assert not ag.is_grad_enabled()
+    finally:
+        ag.set_grad_enabled(True)
+    with ag.set_grad_enabled(False):
+        assert not ag.is_grad_enabled()
+    assert ag.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_decorator_changes_no_mode_when_it_decorates():
+    @ag.set_grad_enabled(False)
+    def silent(x):
+        return x * 2
+
+    assert ag.is_grad_enabled()
+    assert not silent(leaf()).requires_grad
+    assert ag.is_grad_enabled()
+
+
+def test_set_grad_enabled_called_in_one_thread_does_not_change_another():
+    seen = []
+    ag.set_grad_enabled(True)
+
+    def switch_off():
+        ag.set_grad_enabled(False)
+        seen.append(ag.is_grad_enabled())
+
+    run_in_threads(switch_off)
+    assert seen == [False] and ag.is_grad_enabled()

@@ -157,6 +157,40 @@ def test_batch_norm_rejects_one_value_per_channel_in_training(layer, shape):
     assert layer(ag.zeros(shape)).shape == shape
 
 
+def buffers(layer) -> dict:
+    return {name: np.array(value) for name, value in layer.state_dict().items()}
+
+
+@pytest.mark.parametrize("momentum", [0.1, None], ids=["momentum", "cumulative"])
+@pytest.mark.parametrize("layer_class, shape", [(nn.BatchNorm1d, (1, 3)),
+                                                (nn.BatchNorm2d, (1, 3, 1, 1))])
+def test_a_rejected_training_batch_changes_no_running_statistic(layer_class, shape, momentum):
+    layer = layer_class(3, momentum=momentum)
+    layer(ag.Tensor(_random((4,) + shape[1:], 30)))  # non-trivial statistics, one batch tracked
+    before = buffers(layer)
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel when training"):
+        layer(ag.zeros(shape))
+    after = buffers(layer)
+    assert int(after["num_batches_tracked"]) == 1
+    for name in before:
+        np.testing.assert_array_equal(after[name], before[name], err_msg=name)
+
+
+@pytest.mark.parametrize("argument", ["running_mean", "running_var", "weight", "bias"])
+def test_functional_batch_norm_checks_every_per_channel_shape_before_updating(argument):
+    running_mean, running_var = ag.zeros(3, dtype=np.float64), ag.ones(3, dtype=np.float64)
+    values = dict(running_mean=running_mean, running_var=running_var,
+                  weight=ag.ones(3, dtype=np.float64), bias=ag.zeros(3, dtype=np.float64))
+    values[argument] = ag.ones(4, dtype=np.float64)
+    with pytest.raises(ValueError, match=rf"batch_norm: {argument} must have shape \(3,\) "
+                                         r"\(one value per channel of the input\), got \(4,\)"):
+        batch_norm(ag.Tensor(_random((5, 3), 31)), training=True, **values)
+    for name, statistic, initial in (("running_mean", running_mean, 0.0),
+                                     ("running_var", running_var, 1.0)):
+        if argument != name:
+            np.testing.assert_array_equal(statistic.data, np.full(3, initial))
+
+
 def test_batch_norm_accepts_batch_of_one_with_spatial_extent():
     assert nn.BatchNorm2d(3)(ag.randn(1, 3, 2, 2)).shape == (1, 3, 2, 2)
 

@@ -61,6 +61,20 @@ def define_wrong_second_derivative():
     return SquareFrozenBackward
 
 
+def define_nan_backward():
+    class DoubleWithNanBackward(Op):
+        """forward 2x, backward NaN"""
+        name = "test_double_nan"
+
+        def forward(ctx, x):
+            return 2 * x
+
+        def backward(ctx, grad):
+            return grad * np.nan
+
+    return DoubleWithNanBackward
+
+
 def test_every_case_passes_with_the_default_seed(capsys):
     assert selfcheck.main(["--trials", "3"]) == 0
     output = capsys.readouterr().out
@@ -112,6 +126,26 @@ def test_a_wrong_second_derivative_fails_only_the_second_order_check(scratch_reg
     assert row.first_error < 1e-8
     assert row.second_error > 0.1
     assert len(row.failures) == 1 and row.failures[0].startswith("gradgradcheck")
+
+
+def test_an_op_whose_backward_returns_nan_fails_the_run_with_a_non_zero_exit(
+        scratch_registry, capsys, monkeypatch):
+    op = define_nan_backward()
+    assert op.name in Op.registry
+    case = unary_case(op.name, op.apply)
+    monkeypatch.setattr(selfcheck, "all_cases", lambda: [case])
+    assert selfcheck.main(["--ops", op.name, "--trials", "2"]) == 1
+    output = capsys.readouterr().out
+    assert "1 FAILED" in output
+    assert "gradcheck [(2, 3)]: AssertionError: gradcheck: non-finite Jacobian entry" in output
+    row = selfcheck.run_case(case, seed=0, trials=1)
+    assert not row.passed and row.first_error == float("inf")
+
+
+def test_jacobian_error_is_infinite_when_an_entry_is_nan(scratch_registry):
+    op = define_nan_backward()
+    x = sampling.leaf(np.array([1.0, -2.0]))
+    assert selfcheck.jacobian_error(op.apply, (x,)) == float("inf")
 
 
 def test_a_registered_op_without_a_case_fails_the_run(scratch_registry, capsys):

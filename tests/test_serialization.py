@@ -1,7 +1,16 @@
 """nn.save / nn.load: exact round trips of nested state, no pickle, clear refusals."""
 
+import errno
 import io
 import math
+import os
+import pathlib
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
 from collections import OrderedDict
 
 import numpy as np
@@ -9,6 +18,7 @@ import pytest
 
 import autograd as ag
 import nn
+from tests.crafted_files import nested_list
 
 
 def assert_same(a, b):
@@ -187,3 +197,162 @@ def test_a_damaged_structure_record_is_reported(tmp_path):
     np.savez(path, __structure__=np.frombuffer(header, dtype=np.uint8))
     with pytest.raises(ValueError, match="refers to a missing array 'gone'"):
         nn.load(path)
+
+
+# ------------------------------------------------------------------ atomic saves
+
+REPOSITORY = pathlib.Path(nn.__file__).resolve().parents[1]
+OLD_STATE = {"weight": np.arange(12.0).reshape(3, 4), "bias": np.array([1.0, -2.0, 3.0])}
+
+
+def run_python(code: str, *args, **options) -> subprocess.Popen:
+    """Start ``python -c code args`` with this checkout importable."""
+    env = dict(os.environ, PYTHONPATH=str(REPOSITORY))
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **options)
+
+
+def assert_only_the_checkpoint_is_left(directory: pathlib.Path, name: str) -> None:
+    assert sorted(path.name for path in directory.iterdir()) == [name]
+
+
+def test_a_save_failing_half_way_keeps_the_previous_checkpoint_and_leaves_no_temporary_file(
+        tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    nn.save(OLD_STATE, path)
+    write_array = np.lib.format.write_array
+    written = []
+
+    def fails_on_the_second_array(file, array, **options):
+        if written:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(array)
+        write_array(file, array, **options)
+
+    monkeypatch.setattr(np.lib.format, "write_array", fails_on_the_second_array)
+    with pytest.raises(OSError, match="No space left on device"):
+        nn.save({"weight": np.zeros((3, 4)), "bias": np.zeros(3)}, path)
+    monkeypatch.undo()
+    assert len(written) == 1
+    assert_same(nn.load(path), OLD_STATE)
+    assert_only_the_checkpoint_is_left(tmp_path, "model.npz")
+
+
+def test_a_full_disk_keeps_the_previous_checkpoint(tmp_path):
+    """A real ENOSPC-like failure: the writer's file size limit is below the new checkpoint's."""
+    path = tmp_path / "model.npz"
+    nn.save(OLD_STATE, path)
+    writer = run_python("""
+        import resource, signal, sys
+        import numpy as np
+        import nn
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG as an OSError, not a signal
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+        try:
+            nn.save({"weight": np.ones((100, 1000))}, sys.argv[1])
+        except OSError as error:
+            print("OSError", error.errno)
+    """, path)
+    out, err = writer.communicate(timeout=60)
+    assert out.decode().split() == ["OSError", str(errno.EFBIG)], err.decode()
+    assert_same(nn.load(path), OLD_STATE)
+    assert_only_the_checkpoint_is_left(tmp_path, "model.npz")
+
+
+def test_a_writer_killed_mid_save_leaves_the_previous_checkpoint_loadable(tmp_path):
+    path = tmp_path / "model.npz"
+    nn.save(OLD_STATE, path)
+    before = os.stat(path)
+    writer = run_python("""
+        import sys
+        import numpy as np
+        import nn
+        rng = np.random.default_rng(0)
+        big = {f"layer{i}": rng.standard_normal(1_000_000) for i in range(8)}  # 64 MB
+        print("saving", flush=True)
+        nn.save(big, sys.argv[1], compress=True)  # deflating random data: seconds
+        print("saved", flush=True)
+    """, path)
+    assert writer.stdout.readline() == b"saving\n"
+
+    def writing_started() -> bool:
+        now = os.stat(path)
+        changed = (now.st_ino, now.st_size, now.st_mtime_ns) != (
+            before.st_ino, before.st_size, before.st_mtime_ns)
+        return changed or len(list(tmp_path.iterdir())) > 1
+
+    deadline = time.monotonic() + 60
+    while not writing_started() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert writing_started() and writer.poll() is None, "could not catch the writer mid-save"
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.communicate(timeout=60)
+    assert writer.returncode == -signal.SIGKILL
+    assert_same(nn.load(path), OLD_STATE)
+
+
+def test_save_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    path = tmp_path / "model.npz"
+    nn.save(OLD_STATE, path)
+    os.chmod(path, 0o640)
+    nn.save({"bias": np.zeros(3)}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    assert_same(nn.load(path), {"bias": np.zeros(3)})
+
+
+def test_save_through_a_symlink_replaces_the_file_it_points_to(tmp_path):
+    target, link = tmp_path / "real.npz", tmp_path / "latest.npz"
+    nn.save(OLD_STATE, target)
+    link.symlink_to(target)
+    nn.save({"bias": np.zeros(3)}, link)
+    assert link.is_symlink()
+    assert_same(nn.load(target), {"bias": np.zeros(3)})
+
+
+# ------------------------------------------------------------------ damaged files
+
+
+def patch_sizes(path: pathlib.Path, uncompressed: int) -> None:
+    """Make every zip header claim ``uncompressed`` bytes for the (single) member."""
+    content = bytearray(path.read_bytes())
+    local, central = content.find(b"PK\x03\x04"), content.find(b"PK\x01\x02")
+    content[local + 22:local + 26] = uncompressed.to_bytes(4, "little")
+    content[central + 24:central + 28] = uncompressed.to_bytes(4, "little")
+    path.write_bytes(bytes(content))
+
+
+def test_a_member_claiming_more_than_deflate_can_expand_to_is_refused(tmp_path):
+    path = tmp_path / "model.npz"
+    nn.save({"w": np.zeros(1000)}, path, compress=True)
+    patch_sizes(path, 2**32 - 2)
+    with pytest.raises(ValueError, match=r"member 'w.npy' claims 4294967294 bytes uncompressed, "
+                                         r"more than its \d+ compressed bytes can hold"):
+        nn.load(path)
+
+
+def test_a_member_whose_data_does_not_match_its_checksum_is_refused(tmp_path):
+    path = tmp_path / "model.npz"
+    nn.save({"w": np.arange(100.0)}, path)
+    content = bytearray(path.read_bytes())
+    start = content.find(np.arange(100.0).tobytes())
+    content[start + 8] ^= 0xFF  # flip one byte of the stored data
+    path.write_bytes(bytes(content))
+    with pytest.raises(ValueError, match=r"array 'w' is damaged \(BadZipFile: Bad CRC-32"):
+        nn.load(path)
+
+
+def test_keys_with_nul_bytes_round_trip_without_colliding(tmp_path):
+    state = {"w\x00a": np.ones(2), "w": np.zeros(2), "w\x00b": np.full(2, 3.0)}
+    assert_same(round_trip(state, tmp_path), state)
+
+
+def test_saving_a_structure_nested_too_deeply_is_refused(tmp_path):
+    with pytest.raises(TypeError, match=r"nn.save: the value at '0\.0\.0.*' is nested more than "
+                                        r"100 levels deep"):
+        nn.save(nested_list(150), tmp_path / "deep.npz")
+    assert_same(round_trip(nested_list(99), tmp_path), nested_list(99))
+
+
+def test_a_file_object_that_is_not_a_checkpoint_is_named_in_the_error():
+    with pytest.raises(ValueError, match=r"nn.load: cannot read .*BytesIO.*: not a file written"):
+        nn.load(io.BytesIO(b"just text"))

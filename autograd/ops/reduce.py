@@ -73,6 +73,23 @@ class Prod(Op):
         return _expand(grad, ctx.in_shape, ctx.axes) * scan.product_of_others(x, ctx.axes)
 
 
+class Var(Op):
+    """d/dx var(x) = 2 (x - mean(x)) / (n - ddof) (n = elements reduced)"""
+
+    def forward(ctx, x, axes=(), ddof=0, keepdims=False):
+        ctx.axes, ctx.in_shape = axes, x.shape
+        ctx.divisor = int(np.prod([x.shape[a] for a in axes])) - ddof
+        ctx.mean = x.mean(axis=axes, keepdims=True)
+        centered = x - ctx.mean
+        return np.sum(centered * centered, axis=axes, keepdims=keepdims) / ctx.divisor
+
+    def backward(ctx, grad, x):
+        # fused, not composed: the gradient through mean(x) is 0 analytically, so an
+        # infinite upstream gradient must not flow (and cancel to NaN) through it
+        mean = dual.reuse(ctx.mean, lambda: x.mean(axis=ctx.axes, keepdims=True), like=x)
+        return _expand(grad, ctx.in_shape, ctx.axes) * ((x - mean) * (2.0 / ctx.divisor))
+
+
 def _reduce(op: type[Op], name: str, x, axis, keepdims: bool, **params) -> Tensor:
     x = as_tensor(x)
     return op.apply(x, axes=normalize_axis(axis, x.ndim, name), keepdims=keepdims, **params)
@@ -147,7 +164,7 @@ def amin(x, axis=None, keepdims=False) -> Tensor:
 
 def var(x, axis=None, ddof=None, keepdims=None, *, dim=None, keepdim=None, correction=None,
         unbiased=None) -> Tensor:
-    """Variance ``sum((x - mean)**2) / (n - ddof)`` (composed from primitives).
+    """Variance ``sum((x - mean)**2) / (n - ddof)``.
 
     With ``axis=`` (or none) NumPy's default ``ddof=0``; with PyTorch's ``dim=``,
     PyTorch's default ``correction=1`` (unbiased). ``correction``/``unbiased``
@@ -164,8 +181,7 @@ def var(x, axis=None, ddof=None, keepdims=None, *, dim=None, keepdim=None, corre
         raise ValueError(
             f"var: ddof={ddof} leaves no degrees of freedom for {count} elements (shape {x.shape})"
         )
-    centered = x - x.mean(axis=axes, keepdims=True)
-    return (centered * centered).sum(axis=axes, keepdims=keepdims) / (count - ddof)
+    return Var.apply(x, axes=axes, ddof=ddof, keepdims=keepdims)
 
 
 def _ddof(ddof, correction, unbiased, default: int) -> int:

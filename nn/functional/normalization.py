@@ -74,6 +74,14 @@ def values_per_channel(name: str, x: Tensor) -> int:
     return count
 
 
+def _check_per_channel(channels: int, **values) -> None:
+    """Each given statistic or affine parameter has one value per channel: shape (C,)."""
+    for name, value in values.items():
+        if value is not None and np.shape(value) != (channels,):
+            raise ValueError(f"batch_norm: {name} must have shape ({channels},) (one value per "
+                             f"channel of the input), got {np.shape(value)}")
+
+
 def _update_running(running: Tensor, batch_value: np.ndarray, momentum: float) -> None:
     running.data[...] = (1 - momentum) * running.data + momentum * batch_value.reshape(-1)
     running._bump_version()
@@ -96,6 +104,8 @@ def batch_norm(x: Tensor, running_mean: Tensor | None = None,
         raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {x.shape}")
     axes = (0,) + tuple(range(2, x.ndim))
     view = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    _check_per_channel(x.shape[1], running_mean=running_mean, running_var=running_var,
+                       weight=weight, bias=bias)
     if training:
         count = values_per_channel("batch_norm", x)
         x_hat, mean, var, inv_std = normalize_arrays(x.data, axes, eps)
