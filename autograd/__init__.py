@@ -14,6 +14,7 @@ the dtype names.
 
 from autograd import creation as _creation
 from autograd import dtypes as _dtypes
+from autograd import habits as _habits
 from autograd.anomaly import detect_anomaly as detect_anomaly
 from autograd.creation import *  # noqa: F403
 from autograd.dtypes import *  # noqa: F403
@@ -26,6 +27,8 @@ from autograd.grad_mode import no_grad as no_grad
 from autograd.grad_mode import set_grad_enabled as set_grad_enabled
 from autograd.gradcheck import gradcheck as gradcheck
 from autograd.gradcheck import gradgradcheck as gradgradcheck
+from autograd.habits import *  # noqa: F403
+from autograd.habits import missing_module_attribute as __getattr__  # noqa: F401
 from autograd.ops import arithmetic as _arithmetic
 from autograd.ops import compare as _compare
 from autograd.ops import index as _index
@@ -34,6 +37,7 @@ from autograd.ops import reduce as _reduce
 from autograd.ops import shape as _shape
 from autograd.ops import softmax as _softmax
 from autograd.ops import unary as _unary
+from autograd.ops import views as _views
 from autograd.ops.arithmetic import *  # noqa: F403
 from autograd.ops.compare import *  # noqa: F403
 from autograd.ops.index import *  # noqa: F403
@@ -42,6 +46,7 @@ from autograd.ops.reduce import *  # noqa: F403
 from autograd.ops.shape import *  # noqa: F403
 from autograd.ops.softmax import *  # noqa: F403
 from autograd.ops.unary import *  # noqa: F403
+from autograd.ops.views import *  # noqa: F403
 from autograd.tensor import Tensor as Tensor
 from autograd.tensor import tensor as tensor
 from autograd.viz import draw_graph as draw_graph
@@ -50,5 +55,6 @@ __all__ = sorted(
     ["Function", "Op", "Tensor", "tensor", "detect_anomaly", "draw_graph", "enable_grad",
      "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled"]
     + [name for module in (_arithmetic, _compare, _index, _linalg, _reduce, _shape, _softmax,
-                           _unary, _creation, _dtypes) for name in module.__all__]
+                           _unary, _views, _creation, _dtypes, _habits)
+       for name in module.__all__]
 )

@@ -411,3 +411,31 @@ Tensor.transpose, Tensor.swapaxes = shape.transpose_method, shape.swapaxes
 Tensor.T = property(shape.transpose, doc="The tensor with its axes reversed.")
 Tensor.squeeze, Tensor.expand_dims = shape.squeeze, shape.expand_dims
 Tensor.broadcast_to, Tensor.astype = shape.broadcast_to, shape.astype
+
+# PyTorch's shape methods, queries, casts and devices (autograd/ops/views.py, autograd/habits.py)
+from autograd import habits  # noqa: E402
+from autograd.ops import views  # noqa: E402
+
+Tensor.view, Tensor.view_as, Tensor.reshape_as = views.view, views.view_as, views.reshape_as
+Tensor.unsqueeze, Tensor.permute = views.unsqueeze, views.permute
+Tensor.moveaxis, Tensor.movedim = views.moveaxis, views.movedim
+Tensor.expand, Tensor.expand_as = views.expand, views.expand_as
+Tensor.contiguous, Tensor.is_contiguous, Tensor.clone = (views.contiguous, views.is_contiguous,
+                                                         views.clone)
+Tensor.mT = property(views.matrix_transpose, doc="The last two dimensions swapped.")
+Tensor.t = views.t
+Tensor.numel = Tensor.nelement = views.numel
+Tensor.dim = Tensor.ndimension = views.dim
+Tensor.stride, Tensor.data_ptr, Tensor.element_size = (views.stride, views.data_ptr,
+                                                       views.element_size)
+Tensor.is_floating_point, Tensor.get_device = views.is_floating_point, views.get_device
+Tensor.float, Tensor.double, Tensor.half = views.float_, views.double, views.half
+Tensor.long, Tensor.int, Tensor.short = views.long, views.int_, views.short
+Tensor.byte, Tensor.bool = views.byte, views.bool_
+Tensor.to, Tensor.cpu, Tensor.cuda = views.to, views.cpu, views.cuda
+Tensor.is_cuda = property(lambda self: False, doc="False: there is no GPU backend.")
+Tensor.type, Tensor.type_as = views.type_, views.type_as
+Tensor.new_zeros, Tensor.new_ones, Tensor.new_empty = (views.new_zeros, views.new_ones,
+                                                       views.new_empty)
+Tensor.new_full, Tensor.new_tensor = views.new_full, views.new_tensor
+Tensor.__getattr__ = habits.missing_tensor_attribute

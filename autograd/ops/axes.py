@@ -36,10 +36,12 @@ def kept_shape(shape: tuple, axes: tuple) -> tuple:
 def pick(op: str, axis, dim, keepdims, keepdim) -> tuple:
     """Merge NumPy's and PyTorch's spellings: returns ``(axis, keepdims, torch_style)``.
 
-    ``torch_style`` is True when the caller used ``dim=`` (it selects PyTorch's
-    meaning where the two differ, e.g. ``max(dim=1)`` returns values and indices).
+    ``torch_style`` is True when the caller used a PyTorch-only keyword, ``dim=``
+    or ``keepdim=`` (it selects PyTorch's meaning where the two differ:
+    ``max(dim=1)`` and ``max(1, keepdim=True)`` return values and indices,
+    ``std(0, keepdim=True)`` is unbiased).
     """
-    torch_style = dim is not None
+    torch_style = dim is not None or (keepdim is not None and keepdims is None)
     if torch_style and axis is not None:
         raise TypeError(f"{op}: got both axis={axis!r} and dim={dim!r}; pass one of them")
     if keepdim is not None and keepdims is not None and bool(keepdim) != bool(keepdims):
