@@ -42,9 +42,9 @@ def pick(op: str, axis, dim, keepdims, keepdim) -> tuple:
     ``std(0, keepdim=True)`` is unbiased).
     """
     torch_style = dim is not None or (keepdim is not None and keepdims is None)
-    if torch_style and axis is not None:
+    if dim is not None and axis is not None:
         raise TypeError(f"{op}: got both axis={axis!r} and dim={dim!r}; pass one of them")
     if keepdim is not None and keepdims is not None and bool(keepdim) != bool(keepdims):
         raise TypeError(f"{op}: got both keepdims={keepdims!r} and keepdim={keepdim!r}")
     keep = keepdims if keepdims is not None else keepdim
-    return (dim if torch_style else axis), bool(keep), torch_style
+    return (axis if dim is None else dim), bool(keep), torch_style
