@@ -2,7 +2,8 @@
 
 ``ag.device``, ``ag.cuda``, ``ag.accelerator`` and ``ag.backends`` answer a
 PyTorch script's device questions (only the CPU exists), so
-``device = "cuda" if ag.cuda.is_available() else "cpu"`` runs unchanged.
+``device = "cuda" if ag.cuda.is_available() else "cpu"`` runs unchanged;
+``ag.inf``, ``ag.nan``, ``ag.pi`` and ``ag.e`` are PyTorch's constants.
 
 A PyTorch name that autograd does not have (``x.storage()``, ``ag.save``, ...)
 raises an ``AttributeError`` that says what to use instead; any other missing
@@ -12,9 +13,12 @@ name gets the closest existing names as suggestions.
 from __future__ import annotations
 
 import difflib
+import math
 from types import SimpleNamespace
 
-__all__ = ["device", "cuda", "accelerator", "backends"]
+__all__ = ["device", "cuda", "accelerator", "backends", "inf", "nan", "pi", "e"]
+
+inf, nan, pi, e = math.inf, math.nan, math.pi, math.e
 
 
 class device:  # noqa: N801 - PyTorch's name

@@ -220,6 +220,10 @@ def test_view_refuses_exactly_where_torch_refuses(name, make, shape):
     (lambda x: x.flatten(3), np.exceptions.AxisError, r"flatten: dimension 3 is out of range"),
     (lambda x: x.sum(0).sum(0).mT, ValueError, r"mT: needs a matrix or a batch of matrices"),
     (lambda x: x.t(), ValueError, r"t: expects a tensor with <= 2 dimensions.*transpose"),
+    (lambda x: x[0].transpose(0, 1), ValueError,
+     r"transpose: t.transpose\(0, 1\) of a 2-D tensor is ambiguous: NumPy reads it as the axes "
+     r"order, which changes nothing, while PyTorch swaps"),
+    (lambda x: x[0].transpose(-2, -1), ValueError, r"transpose: t.transpose\(-2, -1\)"),
     (lambda x: x.max(keepdim=True), TypeError, r"max: with dim= or keepdim=.*got None"),
     (lambda x: x.max(dim=(0, 1)), TypeError, r"max: .*dim must be an int, got \(0, 1\)"),
     (lambda x: ag.concatenate([x, x], axis=1, dim=0), TypeError,

@@ -196,6 +196,12 @@ def transpose_method(self, *axes) -> Tensor:
     tensors of more than two dimensions ``t.transpose(d0, d1)`` swaps two axes (PyTorch)."""
     if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
         axes = axes[0]
+    elif len(axes) == 2 and self.ndim == 2 and axes[0] % 2 < axes[1] % 2:
+        raise ValueError(
+            f"transpose: t.transpose{axes} of a 2-D tensor is ambiguous: NumPy reads it as the "
+            "axes order, which changes nothing, while PyTorch swaps the two dimensions. Write "
+            "t.T, t.transpose(1, 0) or t.swapaxes(0, 1) to swap them"
+        )
     if axes and len(axes) == 2 and self.ndim > 2:
         return swapaxes(self, *axes)
     return transpose(self, axes or None)
