@@ -324,3 +324,23 @@ def test_idiom(idiom: Idiom):
         assert idiom.check(theirs), theirs
     else:
         assert_same(ours, theirs)
+
+
+def readme_snippets() -> list:
+    """The Python blocks of the README's "Coming from PyTorch" section."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text.split("## Coming from PyTorch\n")[1].split("\n## ")[0]
+    return [block.split("```")[0] for block in section.split("```python\n")[1:]]
+
+
+def test_readme_coming_from_pytorch_snippets_run(capsys):
+    snippets = readme_snippets()
+    assert len(snippets) == 2
+    for snippet in snippets:
+        exec(compile(snippet, "<README>", "exec"), {})
+    printed = capsys.readouterr().out
+    for advice in ("cuda: there is no GPU backend", "np.shares_memory", "nn.save(",
+                   "ag.manual_seed(n)", "Use .reshape(...) instead", "write x = x.relu("):
+        assert advice in printed
