@@ -6,8 +6,9 @@ PyTorch script's device questions (only the CPU exists), so
 ``ag.inf``, ``ag.nan``, ``ag.pi`` and ``ag.e`` are PyTorch's constants.
 
 A PyTorch name that autograd does not have (``x.storage()``, ``ag.save``, ...)
-raises an ``AttributeError`` that says what to use instead; any other missing
-name gets the closest existing names as suggestions.
+raises an ``AttributeError`` that says what to use instead; any other name
+missing from the module gets the closest existing names as suggestions (for
+tensors, Python's own "Did you mean" does that).
 """
 
 from __future__ import annotations
@@ -90,8 +91,11 @@ TENSOR_ADVICE = {
                "it returns PyTorch's (values, indices): x.max(dim=1).indices",
     "is_sparse": "there are no sparse tensors here: every tensor is a dense NumPy array",
     "to_sparse": "there are no sparse tensors here: every tensor is a dense NumPy array",
-    "cuda_": "there is no GPU backend",
 }
+
+# PyTorch's in-place unary methods whose out-of-place form exists here.
+IN_PLACE_MISSING = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sin", "cos", "sign",
+                    "floor", "ceil", "round", "reciprocal", "square")
 
 MODULE_ADVICE = {
     "save": "save with nn.save(model.state_dict(), path) (an .npz file, never pickle)",
@@ -128,18 +132,28 @@ def _suggest(name: str, known) -> str:
     return f"; did you mean {', '.join(close)}?" if close else ""
 
 
-def missing_tensor_attribute(self, name: str):
-    """``Tensor.__getattr__``: called only when normal lookup fails; always raises."""
-    if name.startswith("__"):
-        raise AttributeError(name)
-    message = f"'Tensor' object has no attribute '{name}'"
-    if name in TENSOR_ADVICE:
-        raise AttributeError(f"{message}: {TENSOR_ADVICE[name]}")
-    if name.endswith("_") and hasattr(type(self), name[:-1]):
-        raise AttributeError(f"{message}: this in-place variant does not exist; write "
-                             f"x = x.{name[:-1]}(...), or x.copy_(x.{name[:-1]}(...)) to keep "
-                             "the same tensor")
-    raise AttributeError(message + _suggest(name, dir(type(self))))
+def _refusal(name: str, advice: str) -> property:
+    def refuse(self):
+        raise AttributeError(f"'Tensor' object has no attribute '{name}': {advice}")
+
+    return property(refuse, doc=f"Not supported: {advice}.")
+
+
+def add_tensor_refusals(tensor_class: type) -> None:
+    """Give ``tensor_class`` an attribute per PyTorch name it lacks that raises with advice.
+
+    Properties, not ``__getattr__``: a class with ``__getattr__`` makes every
+    attribute read slower (CPython cannot specialize it), and tensors are read
+    on every op. A name the class already has is left alone.
+    """
+    refusals = dict(TENSOR_ADVICE)
+    for method in IN_PLACE_MISSING:
+        refusals[method + "_"] = (f"this in-place variant does not exist; write "
+                                  f"x = x.{method}(), or x.copy_(x.{method}()) to keep the "
+                                  "same tensor")
+    for name, advice in refusals.items():
+        if name not in tensor_class.__dict__:
+            setattr(tensor_class, name, _refusal(name, advice))
 
 
 def missing_module_attribute(name: str):

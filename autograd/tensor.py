@@ -438,4 +438,4 @@ Tensor.type, Tensor.type_as = views.type_, views.type_as
 Tensor.new_zeros, Tensor.new_ones, Tensor.new_empty = (views.new_zeros, views.new_ones,
                                                        views.new_empty)
 Tensor.new_full, Tensor.new_tensor = views.new_full, views.new_tensor
-Tensor.__getattr__ = habits.missing_tensor_attribute
+habits.add_tensor_refusals(Tensor)  # x.storage(), x.relu_(), ...: say what to use

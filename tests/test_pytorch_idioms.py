@@ -181,7 +181,8 @@ IDIOMS = [
           torch="raises"),
     Idiom("x.relu_() (an in-place variant that is missing)", "ag.ones(2).relu_()",
           raises=(AttributeError, r"no attribute 'relu_': this in-place variant does not "
-                                  r"exist; write x = x.relu\(...\)"), torch="works"),
+                                  r"exist; write x = x.relu\(\), or x.copy_\(x.relu\(\)\)"),
+          torch="works"),
     Idiom("p.grad = 0.0", "p = ag.ones(2, requires_grad=True)\np.grad = 0.0",
           raises=(TypeError, r"grad: assigned grad must be None or a Tensor"), torch="raises"),
     Idiom("old PyTorch: p.grad.data.zero_() (.data is the NumPy array)",

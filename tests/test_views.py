@@ -402,3 +402,32 @@ def test_every_function_with_axis_or_keepdims_also_takes_dim_or_keepdim():
 def test_dim_and_keepdim_mean_axis_and_keepdims(name, numpy_call, torch_call):
     x = ag.tensor(np.random.default_rng(5).standard_normal((2, 3, 4)))
     np.testing.assert_array_equal(numpy_call(x).data, torch_call(x).data)
+
+
+# ------------------------------------------------------------------ PyTorch names we lack
+
+
+@pytest.mark.parametrize("name, advice", [
+    ("storage", r"x.data .*np.shares_memory"), ("pin_memory", r"no GPU"),
+    ("bfloat16", r"half\(\)"), ("detach_", r"x = x.detach\(\)"),
+    ("exp_", r"write x = x.exp\(\), or x.copy_\(x.exp\(\)\)"),
+])
+def test_a_missing_pytorch_method_says_what_to_use(name, advice):
+    x = ag.ones(2)
+    assert not hasattr(x, name)
+    with pytest.raises(AttributeError, match=rf"'Tensor' object has no attribute '{name}': .*"
+                                             + advice):
+        getattr(x, name)()
+
+
+def test_the_refusals_cost_nothing_on_attribute_reads():
+    # A class with __getattr__ makes every attribute read slower: tensors are read on every op.
+    assert "__getattr__" not in vars(ag.Tensor)
+
+
+def test_a_missing_module_name_says_what_to_use_or_suggests_close_names():
+    with pytest.raises(AttributeError, match=r"'optim': from nn import optim"):
+        ag.optim  # noqa: B018
+    with pytest.raises(AttributeError, match=r"'unsqeeze'; did you mean unsqueeze"):
+        ag.unsqeeze  # noqa: B018
+    assert not hasattr(ag, "definitely_not_a_name")
