@@ -1,5 +1,8 @@
-"""PyTorch spellings that have no op behind them: devices, and errors that teach.
+"""PyTorch spellings that have no op behind them: casts, devices, and errors that teach.
 
+Casts (``float()``, ``long()``, ``to(dtype)``, ``type_as``) return the tensor
+itself when nothing changes, as PyTorch's do; ``new_zeros`` and friends take
+the tensor's dtype.
 ``ag.device``, ``ag.cuda``, ``ag.accelerator`` and ``ag.backends`` answer a
 PyTorch script's device questions (only the CPU exists), so
 ``device = "cuda" if ag.cuda.is_available() else "cpu"`` runs unchanged;
@@ -17,17 +20,24 @@ import difflib
 import math
 from types import SimpleNamespace
 
+import numpy as np
+
+from autograd.ops.views import clone, sizes_argument
+from autograd.tensor import Tensor, as_tensor
+
 __all__ = ["device", "cuda", "accelerator", "backends", "inf", "nan", "pi", "e"]
 
 inf, nan, pi, e = math.inf, math.nan, math.pi, math.e
+
+NO_GPU = ("there is no GPU backend: autograd computes with NumPy, on the CPU. Leave the tensor "
+          "where it is (write `device = 'cuda' if ag.cuda.is_available() else 'cpu'` and "
+          "`x.to(device)`, which is 'cpu' here)")
 
 
 class device:  # noqa: N801 - PyTorch's name
     """PyTorch's device object; only ``"cpu"`` exists. ``str(ag.device("cpu")) == "cpu"``."""
 
     def __init__(self, type: str = "cpu", index: int | None = None) -> None:  # noqa: A002
-        from autograd.ops.views import check_device
-
         text = str(type) if index is None else f"{type}:{index}"
         check_device("device", text)
         self.type, self.index = "cpu", None
@@ -66,6 +76,139 @@ backends = SimpleNamespace(mps=SimpleNamespace(is_available=_false, is_built=_fa
                            cudnn=SimpleNamespace(is_available=_false, deterministic=False,
                                                  benchmark=False))
 backends.__doc__ = "No MPS or cuDNN; ``backends.cudnn.deterministic = True`` is accepted."
+
+
+# ------------------------------------------------------------------ dtypes and devices
+
+
+def cast(self, dtype) -> Tensor:
+    """``self`` if it already has ``dtype``, else ``astype(dtype)`` (as PyTorch's casts)."""
+    dtype = np.dtype(dtype)
+    return self if self.data.dtype == dtype else self.astype(dtype)
+
+
+def _caster(name: str, dtype):
+    def method(self) -> Tensor:
+        return cast(self, dtype)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"Cast to {np.dtype(dtype)} (``self`` if it already is)."
+    return method
+
+
+float_ = _caster("float", np.float32)
+double = _caster("double", np.float64)
+half = _caster("half", np.float16)
+long = _caster("long", np.int64)
+int_ = _caster("int", np.int32)
+short = _caster("short", np.int16)
+byte = _caster("byte", np.uint8)
+bool_ = _caster("bool", np.bool_)
+
+
+def check_device(name: str, device) -> None:
+    """Accept the CPU (``"cpu"``, ``"cpu:0"``, ``ag.device("cpu")``); refuse any other device."""
+    text = str(device)
+    if type(device).__name__ == "device" or isinstance(device, str):
+        if text.split(":")[0] == "cpu":
+            return
+        raise RuntimeError(f"{name}: cannot move to {text!r}: {NO_GPU}")
+    raise TypeError(f"{name}: expected a device ('cpu') or a dtype, got {device!r}")
+
+
+def _is_device(value) -> bool:
+    return isinstance(value, str) or type(value).__name__ == "device"
+
+
+def to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False,
+       memory_format=None) -> Tensor:
+    """PyTorch's ``to``: ``to(dtype)``, ``to("cpu")``, ``to(other)`` (its dtype),
+    ``to("cpu", dtype)``, ``to(device=..., dtype=...)``.
+
+    Returns ``self`` when nothing changes (``copy=True`` copies anyway). Only the
+    CPU exists: any other device raises.
+    """
+    if len(args) > 2:
+        raise TypeError(f"to: expected at most a device and a dtype, got {len(args)} arguments")
+    for value in args:
+        if isinstance(value, Tensor):
+            dtype = value.dtype
+        elif _is_device(value):
+            device = value
+        else:
+            dtype = value
+    if device is not None:
+        check_device("to", device)
+    result = self
+    if dtype is not None:
+        try:
+            result = cast(self, dtype)
+        except TypeError:
+            raise TypeError(f"to: expected a dtype, a device ('cpu') or a Tensor, got "
+                            f"{dtype!r}") from None
+    return clone(result) if copy and result is self else result
+
+
+def cpu(self) -> Tensor:
+    """``self``: the data already lives in memory."""
+    return self
+
+
+def cuda_method(self, *args, **kwargs) -> Tensor:
+    """Refuses: there is no GPU backend."""
+    raise RuntimeError(f"cuda: {NO_GPU}")
+
+
+def type_(self, dtype=None, **kwargs) -> Tensor:
+    """``x.type(dtype)`` casts, as PyTorch; without a dtype, use ``x.dtype``."""
+    if dtype is None:
+        raise TypeError("type: PyTorch's type() names the tensor class ('torch.FloatTensor'); "
+                        "here read x.dtype (a NumPy dtype), or cast with x.type(ag.float32)")
+    if isinstance(dtype, str):
+        raise TypeError(f"type: tensor type names such as {dtype!r} are PyTorch's; cast with a "
+                        "dtype: x.type(ag.float32) or x.astype(np.float32)")
+    return cast(self, dtype)
+
+
+def type_as(self, other) -> Tensor:
+    """Cast to ``other``'s dtype."""
+    return cast(self, as_tensor(other).dtype)
+
+
+# ------------------------------------------------------------------ new tensors like self
+
+
+def _new(self, shape, fill, dtype, requires_grad: bool) -> Tensor:
+    dtype = self.dtype if dtype is None else np.dtype(dtype)
+    array = np.full(sizes_argument("new tensor", shape), fill, dtype=dtype)
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Zeros of ``size`` with this tensor's dtype (unless ``dtype``)."""
+    return _new(self, size, 0, dtype, requires_grad)
+
+
+def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Ones of ``size`` with this tensor's dtype (unless ``dtype``)."""
+    return _new(self, size, 1, dtype, requires_grad)
+
+
+def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` with this tensor's dtype; here its values are zeros."""
+    return _new(self, size, 0, dtype, requires_grad)
+
+
+def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    """``size`` filled with ``fill_value``, with this tensor's dtype (unless ``dtype``)."""
+    return _new(self, (size,), fill_value, dtype, requires_grad)
+
+
+def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A copy of ``data`` with this tensor's dtype (unless ``dtype``)."""
+    dtype = self.dtype if dtype is None else np.dtype(dtype)
+    array = np.array(data.data if isinstance(data, Tensor) else data, dtype=dtype)
+    return Tensor(array, requires_grad=requires_grad)
 
 
 # ------------------------------------------------------------------ errors that teach

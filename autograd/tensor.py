@@ -429,13 +429,13 @@ Tensor.dim = Tensor.ndimension = views.dim
 Tensor.stride, Tensor.data_ptr, Tensor.element_size = (views.stride, views.data_ptr,
                                                        views.element_size)
 Tensor.is_floating_point, Tensor.get_device = views.is_floating_point, views.get_device
-Tensor.float, Tensor.double, Tensor.half = views.float_, views.double, views.half
-Tensor.long, Tensor.int, Tensor.short = views.long, views.int_, views.short
-Tensor.byte, Tensor.bool = views.byte, views.bool_
-Tensor.to, Tensor.cpu, Tensor.cuda = views.to, views.cpu, views.cuda
+Tensor.float, Tensor.double, Tensor.half = habits.float_, habits.double, habits.half
+Tensor.long, Tensor.int, Tensor.short = habits.long, habits.int_, habits.short
+Tensor.byte, Tensor.bool = habits.byte, habits.bool_
+Tensor.to, Tensor.cpu, Tensor.cuda = habits.to, habits.cpu, habits.cuda_method
 Tensor.is_cuda = property(lambda self: False, doc="False: there is no GPU backend.")
-Tensor.type, Tensor.type_as = views.type_, views.type_as
-Tensor.new_zeros, Tensor.new_ones, Tensor.new_empty = (views.new_zeros, views.new_ones,
-                                                       views.new_empty)
-Tensor.new_full, Tensor.new_tensor = views.new_full, views.new_tensor
+Tensor.type, Tensor.type_as = habits.type_, habits.type_as
+Tensor.new_zeros, Tensor.new_ones, Tensor.new_empty = (habits.new_zeros, habits.new_ones,
+                                                       habits.new_empty)
+Tensor.new_full, Tensor.new_tensor = habits.new_full, habits.new_tensor
 habits.add_tensor_refusals(Tensor)  # x.storage(), x.relu_(), ...: say what to use

@@ -24,11 +24,6 @@ from autograd.tensor import Tensor, as_tensor
 __all__ = ["clone", "unsqueeze", "permute", "moveaxis", "movedim", "cat", "concat", "numel",
            "is_tensor"]
 
-NO_GPU = ("there is no GPU backend: autograd computes with NumPy, on the CPU. Leave the tensor "
-          "where it is (write `device = 'cuda' if ag.cuda.is_available() else 'cpu'` and "
-          "`x.to(device)`, which is 'cpu' here)")
-
-
 class Clone(Op):
     """d/dx clone(x) = grad"""
 
@@ -47,7 +42,7 @@ def clone(x) -> Tensor:
 # ------------------------------------------------------------------ views
 
 
-def _sizes(name: str, sizes: tuple) -> tuple:
+def sizes_argument(name: str, sizes: tuple) -> tuple:
     """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all mean the sizes (2, 3)."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
@@ -85,7 +80,7 @@ def view(self, *shape) -> Tensor:
         raise TypeError(f"view: expected a shape, got {shape[0]!r}; to change the dtype use "
                         "astype(dtype) (a converting copy), or x.data.view(dtype) to "
                         "reinterpret the bytes")
-    shape = _resolve("view", _sizes("view", shape), self)
+    shape = _resolve("view", sizes_argument("view", shape), self)
     try:
         self.data.reshape(shape, copy=False)
     except ValueError:
@@ -180,7 +175,7 @@ def expand(self, *sizes) -> Tensor:
     New dimensions may be added in front. A read-only view: clone() it before
     changing it in place.
     """
-    sizes = _sizes("expand", sizes)
+    sizes = sizes_argument("expand", sizes)
     lead = len(sizes) - self.ndim
     if lead < 0:
         raise ShapeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
@@ -284,136 +279,3 @@ def is_floating_point(self) -> bool:
 def get_device(self) -> int:
     """-1: the CPU (PyTorch's number for it)."""
     return -1
-
-
-# ------------------------------------------------------------------ dtypes and devices
-
-
-def cast(self, dtype) -> Tensor:
-    """``self`` if it already has ``dtype``, else ``astype(dtype)`` (as PyTorch's casts)."""
-    dtype = np.dtype(dtype)
-    return self if self.data.dtype == dtype else self.astype(dtype)
-
-
-def _caster(name: str, dtype):
-    def method(self) -> Tensor:
-        return cast(self, dtype)
-
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"Cast to {np.dtype(dtype)} (``self`` if it already is)."
-    return method
-
-
-float_ = _caster("float", np.float32)
-double = _caster("double", np.float64)
-half = _caster("half", np.float16)
-long = _caster("long", np.int64)
-int_ = _caster("int", np.int32)
-short = _caster("short", np.int16)
-byte = _caster("byte", np.uint8)
-bool_ = _caster("bool", np.bool_)
-
-
-def check_device(name: str, device) -> None:
-    """Accept the CPU (``"cpu"``, ``"cpu:0"``, ``ag.device("cpu")``); refuse any other device."""
-    text = str(device)
-    if type(device).__name__ == "device" or isinstance(device, str):
-        if text.split(":")[0] == "cpu":
-            return
-        raise RuntimeError(f"{name}: cannot move to {text!r}: {NO_GPU}")
-    raise TypeError(f"{name}: expected a device ('cpu') or a dtype, got {device!r}")
-
-
-def _is_device(value) -> bool:
-    return isinstance(value, str) or type(value).__name__ == "device"
-
-
-def to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False,
-       memory_format=None) -> Tensor:
-    """PyTorch's ``to``: ``to(dtype)``, ``to("cpu")``, ``to(other)`` (its dtype),
-    ``to("cpu", dtype)``, ``to(device=..., dtype=...)``.
-
-    Returns ``self`` when nothing changes (``copy=True`` copies anyway). Only the
-    CPU exists: any other device raises.
-    """
-    if len(args) > 2:
-        raise TypeError(f"to: expected at most a device and a dtype, got {len(args)} arguments")
-    for value in args:
-        if isinstance(value, Tensor):
-            dtype = value.dtype
-        elif _is_device(value):
-            device = value
-        else:
-            dtype = value
-    if device is not None:
-        check_device("to", device)
-    result = self
-    if dtype is not None:
-        try:
-            result = cast(self, dtype)
-        except TypeError:
-            raise TypeError(f"to: expected a dtype, a device ('cpu') or a Tensor, got "
-                            f"{dtype!r}") from None
-    return clone(result) if copy and result is self else result
-
-
-def cpu(self) -> Tensor:
-    """``self``: the data already lives in memory."""
-    return self
-
-
-def cuda(self, *args, **kwargs) -> Tensor:
-    """Refuses: there is no GPU backend."""
-    raise RuntimeError(f"cuda: {NO_GPU}")
-
-
-def type_(self, dtype=None, **kwargs) -> Tensor:
-    """``x.type(dtype)`` casts, as PyTorch; without a dtype, use ``x.dtype``."""
-    if dtype is None:
-        raise TypeError("type: PyTorch's type() names the tensor class ('torch.FloatTensor'); "
-                        "here read x.dtype (a NumPy dtype), or cast with x.type(ag.float32)")
-    if isinstance(dtype, str):
-        raise TypeError(f"type: tensor type names such as {dtype!r} are PyTorch's; cast with a "
-                        "dtype: x.type(ag.float32) or x.astype(np.float32)")
-    return cast(self, dtype)
-
-
-def type_as(self, other) -> Tensor:
-    """Cast to ``other``'s dtype."""
-    return cast(self, as_tensor(other).dtype)
-
-
-# ------------------------------------------------------------------ new tensors like self
-
-
-def _new(self, shape, fill, dtype, requires_grad: bool) -> Tensor:
-    dtype = self.dtype if dtype is None else np.dtype(dtype)
-    array = np.full(_sizes("new tensor", shape), fill, dtype=dtype)
-    return Tensor(array, requires_grad=requires_grad)
-
-
-def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Zeros of ``size`` with this tensor's dtype (unless ``dtype``)."""
-    return _new(self, size, 0, dtype, requires_grad)
-
-
-def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Ones of ``size`` with this tensor's dtype (unless ``dtype``)."""
-    return _new(self, size, 1, dtype, requires_grad)
-
-
-def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``size`` with this tensor's dtype; here its values are zeros."""
-    return _new(self, size, 0, dtype, requires_grad)
-
-
-def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    """``size`` filled with ``fill_value``, with this tensor's dtype (unless ``dtype``)."""
-    return _new(self, (size,), fill_value, dtype, requires_grad)
-
-
-def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A copy of ``data`` with this tensor's dtype (unless ``dtype``)."""
-    dtype = self.dtype if dtype is None else np.dtype(dtype)
-    array = np.array(data.data if isinstance(data, Tensor) else data, dtype=dtype)
-    return Tensor(array, requires_grad=requires_grad)
