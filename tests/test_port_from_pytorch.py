@@ -32,7 +32,8 @@ needs_data = pytest.mark.skipif(not os.path.isdir(FASHION_MNIST_ROOT),
 
 
 def run(script: Path, args: list) -> str:
-    environment = dict(os.environ, PYTHONPATH=str(ROOT))
+    # One thread: on a small shared machine torch's thread pool makes this run slower.
+    environment = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     result = subprocess.run([sys.executable, str(script), *args], capture_output=True,
                             text=True, timeout=300, env=environment, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
