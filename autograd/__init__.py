@@ -14,6 +14,7 @@ the dtype names.
 
 from autograd import creation as _creation
 from autograd import dtypes as _dtypes
+from autograd import habits as _habits
 from autograd.anomaly import detect_anomaly as detect_anomaly
 from autograd.creation import *  # noqa: F403
 from autograd.dtypes import *  # noqa: F403
@@ -26,6 +27,8 @@ from autograd.grad_mode import no_grad as no_grad
 from autograd.grad_mode import set_grad_enabled as set_grad_enabled
 from autograd.gradcheck import gradcheck as gradcheck
 from autograd.gradcheck import gradgradcheck as gradgradcheck
+from autograd.habits import *  # noqa: F403
+from autograd.habits import missing_module_attribute as __getattr__  # noqa: F401
 from autograd.ops import arithmetic as _arithmetic
 from autograd.ops import bitwise as _bitwise
 from autograd.ops import compare as _compare
@@ -41,6 +44,7 @@ from autograd.ops import softmax as _softmax
 from autograd.ops import sort as _sort
 from autograd.ops import trig as _trig
 from autograd.ops import unary as _unary
+from autograd.ops import views as _views
 from autograd.ops.arithmetic import *  # noqa: F403
 from autograd.ops.bitwise import *  # noqa: F403
 from autograd.ops.compare import *  # noqa: F403
@@ -56,6 +60,7 @@ from autograd.ops.softmax import *  # noqa: F403
 from autograd.ops.sort import *  # noqa: F403
 from autograd.ops.trig import *  # noqa: F403
 from autograd.ops.unary import *  # noqa: F403
+from autograd.ops.views import *  # noqa: F403
 from autograd.tensor import Tensor as Tensor
 from autograd.tensor import tensor as tensor
 from autograd.viz import draw_graph as draw_graph
@@ -67,6 +72,6 @@ __all__ = sorted(
      "trace_backward"]
     + [name for module in (_arithmetic, _compare, _index, _linalg, _reduce, _shape, _softmax,
                            _unary, _creation, _dtypes, _movement, _gather, _bitwise, _rounding,
-                           _scan, _sort, _trig)
+                           _scan, _sort, _trig, _views, _habits)
        for name in module.__all__]
 )

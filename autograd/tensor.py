@@ -463,3 +463,31 @@ Tensor.norm = reduce.norm_method
 Tensor.cumsum, Tensor.cumprod = scan.cumsum, scan.cumprod
 Tensor.sort, Tensor.argsort, Tensor.topk = sort.sort, sort.argsort, sort.topk
 Tensor.argmax, Tensor.argmin = sort.argmax, sort.argmin
+
+# PyTorch's shape methods, queries, casts and devices (autograd/ops/views.py, autograd/habits.py)
+from autograd import habits  # noqa: E402
+from autograd.ops import views  # noqa: E402
+
+Tensor.view, Tensor.view_as, Tensor.reshape_as = views.view, views.view_as, views.reshape_as
+Tensor.unsqueeze, Tensor.permute = views.unsqueeze, views.permute
+Tensor.moveaxis, Tensor.movedim = views.moveaxis, views.movedim
+Tensor.expand, Tensor.expand_as = views.expand, views.expand_as
+Tensor.contiguous, Tensor.is_contiguous, Tensor.clone = (views.contiguous, views.is_contiguous,
+                                                         views.clone)
+Tensor.mT = property(views.matrix_transpose, doc="The last two dimensions swapped.")
+Tensor.t = views.t
+Tensor.numel = Tensor.nelement = views.numel
+Tensor.dim = Tensor.ndimension = views.dim
+Tensor.stride, Tensor.data_ptr, Tensor.element_size = (views.stride, views.data_ptr,
+                                                       views.element_size)
+Tensor.is_floating_point, Tensor.get_device = views.is_floating_point, views.get_device
+Tensor.float, Tensor.double, Tensor.half = habits.float_, habits.double, habits.half
+Tensor.long, Tensor.int, Tensor.short = habits.long, habits.int_, habits.short
+Tensor.byte, Tensor.bool = habits.byte, habits.bool_
+Tensor.to, Tensor.cpu, Tensor.cuda = habits.to, habits.cpu, habits.cuda_method
+Tensor.is_cuda = property(lambda self: False, doc="False: there is no GPU backend.")
+Tensor.type, Tensor.type_as = habits.type_, habits.type_as
+Tensor.new_zeros, Tensor.new_ones, Tensor.new_empty = (habits.new_zeros, habits.new_ones,
+                                                       habits.new_empty)
+Tensor.new_full, Tensor.new_tensor = habits.new_full, habits.new_tensor
+habits.add_tensor_refusals(Tensor)  # x.storage(), x.relu_(), ...: say what to use

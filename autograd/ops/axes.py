@@ -36,13 +36,15 @@ def kept_shape(shape: tuple, axes: tuple) -> tuple:
 def pick(op: str, axis, dim, keepdims, keepdim) -> tuple:
     """Merge NumPy's and PyTorch's spellings: returns ``(axis, keepdims, torch_style)``.
 
-    ``torch_style`` is True when the caller used ``dim=`` (it selects PyTorch's
-    meaning where the two differ, e.g. ``max(dim=1)`` returns values and indices).
+    ``torch_style`` is True when the caller used a PyTorch-only keyword, ``dim=``
+    or ``keepdim=`` (it selects PyTorch's meaning where the two differ:
+    ``max(dim=1)`` and ``max(1, keepdim=True)`` return values and indices,
+    ``std(0, keepdim=True)`` is unbiased).
     """
-    torch_style = dim is not None
-    if torch_style and axis is not None:
+    torch_style = dim is not None or (keepdim is not None and keepdims is None)
+    if dim is not None and axis is not None:
         raise TypeError(f"{op}: got both axis={axis!r} and dim={dim!r}; pass one of them")
     if keepdim is not None and keepdims is not None and bool(keepdim) != bool(keepdims):
         raise TypeError(f"{op}: got both keepdims={keepdims!r} and keepdim={keepdim!r}")
     keep = keepdims if keepdims is not None else keepdim
-    return (dim if torch_style else axis), bool(keep), torch_style
+    return (axis if dim is None else dim), bool(keep), torch_style

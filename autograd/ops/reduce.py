@@ -127,9 +127,10 @@ def _extreme(name: str, largest: bool, x, axis, keepdims, dim, keepdim):
     if 0 in [x.shape[a] for a in axes] or (x.size == 0 and not axes):
         raise ValueError(f"{name}: cannot reduce an empty axis (shape {x.shape}, axis {axis}): "
                          "it has no identity")
-    if torch_style and not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{name}: dim must be an int (it returns values and indices along one "
-                        f"dimension), got {dim!r}; use axis= to reduce several axes")
+    if torch_style and not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{name}: with dim= or keepdim= (PyTorch's spelling) it returns values "
+                        f"and indices along one dimension, so dim must be an int, got {axis!r}; "
+                        "use axis= and keepdims= (NumPy's) to reduce several axes or all")
     values = Max.apply(x, axes=axes, keepdims=keepdims, largest=largest)
     if not torch_style or x.ndim == 0:
         return values
@@ -142,7 +143,8 @@ def _extreme(name: str, largest: bool, x, axis, keepdims, dim, keepdim):
 def max(x, axis=None, keepdims=None, *, dim=None, keepdim=None):  # noqa: A001 - NumPy's name
     """Maximum over ``axis``; tied maxima share the gradient equally.
 
-    With PyTorch's ``dim=``, returns ``(values, indices)`` (``.values``, ``.indices``).
+    With PyTorch's ``dim=`` or ``keepdim=``, returns ``(values, indices)`` (``.values``,
+    ``.indices``), so ``x.max(1, keepdim=True)[1]`` means what it means in PyTorch.
     """
     return _extreme("max", True, x, axis, keepdims, dim, keepdim)
 
@@ -152,13 +154,16 @@ def min(x, axis=None, keepdims=None, *, dim=None, keepdim=None):  # noqa: A001 -
     return _extreme("min", False, x, axis, keepdims, dim, keepdim)
 
 
-def amax(x, axis=None, keepdims=False) -> Tensor:
-    """Maximum over ``axis`` (always values only, as ``np.amax`` and ``torch.amax``)."""
+def amax(x, axis=None, keepdims=None, *, dim=None, keepdim=None) -> Tensor:
+    """Maximum over ``axis`` (``dim=`` too); always the values only, as ``np.amax`` and
+    ``torch.amax``."""
+    axis, keepdims, _ = pick("amax", axis, dim, keepdims, keepdim)
     return _extreme("amax", True, x, axis, keepdims, None, None)
 
 
-def amin(x, axis=None, keepdims=False) -> Tensor:
-    """Minimum over ``axis`` (always values only)."""
+def amin(x, axis=None, keepdims=None, *, dim=None, keepdim=None) -> Tensor:
+    """Minimum over ``axis`` (``dim=`` too); always the values only."""
+    axis, keepdims, _ = pick("amin", axis, dim, keepdims, keepdim)
     return _extreme("amin", False, x, axis, keepdims, None, None)
 
 
@@ -166,8 +171,8 @@ def var(x, axis=None, ddof=None, keepdims=None, *, dim=None, keepdim=None, corre
         unbiased=None) -> Tensor:
     """Variance ``sum((x - mean)**2) / (n - ddof)``.
 
-    With ``axis=`` (or none) NumPy's default ``ddof=0``; with PyTorch's ``dim=``,
-    PyTorch's default ``correction=1`` (unbiased). ``correction``/``unbiased``
+    With ``axis=`` (or none) NumPy's default ``ddof=0``; with PyTorch's ``dim=`` or
+    ``keepdim=``, PyTorch's default ``correction=1`` (unbiased). ``correction``/``unbiased``
     are PyTorch's spellings of ``ddof``.
     """
     axis, keepdims, torch_style = pick("var", axis, dim, keepdims, keepdim)

@@ -11,6 +11,7 @@ import numpy as np
 
 from autograd.function import Op, ShapeError
 from autograd.ops import dual, index
+from autograd.ops.axes import normalize_axis, pick
 from autograd.tensor import Tensor, as_tensor, share_version
 
 __all__ = ["reshape", "transpose", "swapaxes", "flatten", "squeeze", "expand_dims",
@@ -199,8 +200,13 @@ def reshape(x, *shape) -> Tensor:
     return share_version(Reshape.apply(x, shape=_shape_argument(shape)), x)
 
 
-def transpose(x, axes=None) -> Tensor:
-    """Permute dimensions (reverse them when ``axes`` is None), as ``np.transpose``."""
+def transpose(x, axes=None, dim1=None) -> Tensor:
+    """Permute dimensions (reverse them when ``axes`` is None), as ``np.transpose``.
+
+    ``transpose(x, d0, d1)`` swaps two dimensions, as ``torch.transpose``.
+    """
+    if dim1 is not None:
+        return swapaxes(x, axes, dim1)
     x = as_tensor(x)
     return share_version(Transpose.apply(x, axes=None if axes is None else tuple(axes)), x)
 
@@ -210,14 +216,23 @@ def transpose_method(self, *axes) -> Tensor:
     tensors of more than two dimensions ``t.transpose(d0, d1)`` swaps two axes (PyTorch)."""
     if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
         axes = axes[0]
+    elif len(axes) == 2 and self.ndim == 2 and axes[0] % 2 < axes[1] % 2:
+        raise ValueError(
+            f"transpose: t.transpose{axes} of a 2-D tensor is ambiguous: NumPy reads it as the "
+            "axes order, which changes nothing, while PyTorch swaps the two dimensions. Write "
+            "t.T, t.transpose(1, 0) or t.swapaxes(0, 1) to swap them"
+        )
     if axes and len(axes) == 2 and self.ndim > 2:
         return swapaxes(self, *axes)
     return transpose(self, axes or None)
 
 
 def swapaxes(x, axis1: int, axis2: int) -> Tensor:
-    """Interchange two axes, as ``np.swapaxes``."""
+    """Interchange two axes, as ``np.swapaxes`` (and ``torch.swapaxes``)."""
     x = as_tensor(x)
+    for axis in (axis1, axis2):
+        if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+            raise TypeError(f"swapaxes: axes must be ints, got {axis!r}")
     axes = list(range(x.ndim))
     for axis in (axis1, axis2):
         if not -x.ndim <= axis < x.ndim:
@@ -228,25 +243,57 @@ def swapaxes(x, axis1: int, axis2: int) -> Tensor:
     return transpose(x, axes)
 
 
-def flatten(x) -> Tensor:
-    """A 1-D copy of the data, as ``ndarray.flatten``."""
-    return reshape(x, (-1,))
+def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim..end_dim`` into one, as ``torch.flatten``.
 
-
-def squeeze(x, axis=None) -> Tensor:
-    """Remove size-1 dimensions (all, or those in ``axis``), as ``np.squeeze``."""
+    With no arguments the result is 1-D, as NumPy's ``flatten()`` (here a view
+    when the layout allows, as PyTorch's).
+    """
     x = as_tensor(x)
+    ndim = max(x.ndim, 1)
+    for dim in (start_dim, end_dim):
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            raise TypeError(f"flatten: start_dim and end_dim must be ints, got {dim!r} (NumPy's "
+                            "order= argument is not supported)")
+        if not -ndim <= dim < ndim:
+            raise np.exceptions.AxisError(f"flatten: dimension {dim} is out of range for a "
+                                          f"tensor of shape {x.shape}")
+    start, end = start_dim % ndim, end_dim % ndim
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
+                         f"tensor of shape {x.shape}")
+    shape = x.shape or (1,)
+    return reshape(x, shape[:start] + (-1,) + shape[end + 1:])
+
+
+def squeeze(x, axis=None, *, dim=None) -> Tensor:
+    """Remove size-1 dimensions (all, or those in ``axis``), as ``np.squeeze``.
+
+    ``axis`` (also positional) follows NumPy: naming an axis whose size is not 1
+    is an error. ``dim=`` follows PyTorch: such a dimension is left as it is.
+    """
+    x = as_tensor(x)
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"squeeze: got both axis={axis!r} and dim={dim!r}; pass one of them")
+        dims = normalize_axis(dim, x.ndim, "squeeze")
+        return reshape(x, tuple(n for i, n in enumerate(x.shape) if n != 1 or i not in dims))
     try:
         shape = np.squeeze(np.empty(x.shape, dtype=bool), axis=axis).shape
     except ValueError:
         raise ShapeError(
-            f"squeeze: cannot select axis {axis} of shape {x.shape}: it is not of size 1"
+            f"squeeze: cannot select axis {axis} of shape {x.shape}: it is not of size 1 "
+            f"(NumPy's squeeze; PyTorch's squeeze(dim={axis}) leaves it as it is: pass dim= "
+            "for that)"
         ) from None
     return reshape(x, shape)
 
 
-def expand_dims(x, axis) -> Tensor:
-    """Insert size-1 dimensions at ``axis``, as ``np.expand_dims``."""
+def expand_dims(x, axis=None, *, dim=None) -> Tensor:
+    """Insert size-1 dimensions at ``axis`` (``dim=`` too), as ``np.expand_dims``."""
+    axis, _, _ = pick("expand_dims", axis, dim, None, None)
+    if axis is None:
+        raise TypeError("expand_dims: missing the axis (an int or a tuple of ints)")
     x = as_tensor(x)
     try:
         shape = np.expand_dims(np.empty(x.shape, dtype=bool), axis).shape
@@ -274,14 +321,18 @@ def astype(x, dtype) -> Tensor:
     return Astype.apply(x, dtype=dtype)
 
 
-def concatenate(tensors, axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis, as ``np.concatenate``."""
+def concatenate(tensors, axis: int = 0, *, dim=None) -> Tensor:
+    """Join tensors along an existing axis (``dim=`` too), as ``np.concatenate``."""
+    axis = axis if dim is None else pick("concatenate", None if axis == 0 else axis, dim,
+                                         None, None)[0]
     tensors = [as_tensor(t) for t in tensors]
     return Concatenate.apply(*tensors, axis=axis)
 
 
-def stack(tensors, axis: int = 0) -> Tensor:
-    """Join same-shape tensors along a new axis, as ``np.stack``."""
+def stack(tensors, axis: int = 0, *, dim=None) -> Tensor:
+    """Join same-shape tensors along a new axis (``dim=`` too), as ``np.stack``."""
+    axis = axis if dim is None else pick("stack", None if axis == 0 else axis, dim, None,
+                                         None)[0]
     tensors = [as_tensor(t) for t in tensors]
     return Stack.apply(*tensors, axis=axis)
 

@@ -528,3 +528,24 @@ CASES += [
     Case("sort", ("sort", "reorder"), make_sort),
     Case("topk", ("topk", "reorder"), make_topk),
 ]
+
+
+# ------------------------------------------------------------------ PyTorch's shape methods
+
+
+def make_views(rng, trial):
+    """``clone`` (the one new op), then PyTorch's views over reshape/transpose/broadcast_to."""
+    shape = s.random_shape(rng, 3, 3)
+    dims = tuple(int(d) for d in rng.permutation(len(shape)))
+
+    def fn(a):
+        moved = a.clone().permute(dims).contiguous().view(-1, *a.shape[2:])
+        flat = moved.flatten(0, 1).unsqueeze(-1)
+        return flat.expand(*flat.shape[:-1], 2).reshape(-1) * a.clone().sum()
+    return Trial(fn, (s.leaf(s.normal(rng, shape)),), f"{s.describe(shape)} permute{dims}")
+
+
+CASES += [
+    Case("clone", ("clone",), unary(ag.clone)),
+    Case("views (composite)", ("clone", "transpose", "reshape", "broadcast_to"), make_views),
+]
