@@ -109,8 +109,7 @@ IDIOMS = [
                                   r"seed the one random state with ag.manual_seed\(n\)"),
           torch="works"),
     Idiom("tutorial: torch.randn(()) makes a scalar weight",
-          "out = ag.randn(())", check=lambda out: out.shape == () and out.dtype == np.float32,
-          xfail="ag.randn(()) crashes in creation.randn (a factory: opsindex's or the lead's)"),
+          "out = ag.randn(())", check=lambda out: out.shape == () and out.dtype == np.float32),
     # ---- nanoGPT
     Idiom("nanoGPT: B, T, C = x.size()", "B, T, C = ag.tensor(X3).size()\nout = (B, T, C)"),
     Idiom("nanoGPT: q.view(B, T, nh, C // nh).transpose(1, 2)",

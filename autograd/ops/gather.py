@@ -57,12 +57,15 @@ def _full_index(indices: np.ndarray, axis: int, grid_shape: tuple) -> tuple:
     return tuple(full)
 
 
-def take_along_axis(x, indices, axis=-1) -> Tensor:
+def take_along_axis(x, indices, axis=-1, *, dim=None) -> Tensor:
     """``out[..., i, ...] = x[..., indices[..., i, ...], ...]`` along ``axis``, as NumPy's.
 
     ``indices`` has ``x``'s number of dimensions and broadcasts with it on the
-    other axes; ``axis=None`` works on the flattened tensor (1-D ``indices``).
+    other axes; ``axis=None`` works on the flattened tensor (1-D ``indices``);
+    ``dim=`` names the axis too (PyTorch's ``take_along_dim``).
     """
+    if dim is not None:
+        axis = dim
     x = as_tensor(x)
     indices = _index_array("take_along_axis", indices)
     if axis is None:

@@ -282,11 +282,14 @@ def _split_axis(name: str, x, axis) -> tuple:
     return x, _one_axis(name, axis, x.ndim)
 
 
-def array_split(x, indices_or_sections, axis: int = 0) -> list:
+def array_split(x, indices_or_sections, axis: int = 0, *, dim: int | None = None) -> list:
     """A list of views: ``N`` nearly equal sections, or the pieces between sorted indices.
 
-    As ``np.array_split``: the first ``n % N`` sections are one element longer.
+    As ``np.array_split``: the first ``n % N`` sections are one element longer
+    (``dim=`` names the axis too).
     """
+    if dim is not None:
+        axis = dim
     x, axis = _split_axis("array_split", x, axis)
     size = x.shape[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
