@@ -10,6 +10,7 @@ backpropagation through time written out, as tutorials do) and with PyTorch's
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import time
 
@@ -173,11 +174,16 @@ def check_agreement(factories: dict, params: list, data: dict, args: argparse.Na
 
 
 def time_steps(factory, params: list, data: dict, args: argparse.Namespace) -> h.Measurement:
-    """Train a fresh model on every batch of ``data``; seconds per step and the mean loss."""
+    """Train a fresh model on every batch of ``data``: milliseconds and minor page faults
+    (memory the OS had to map in again) per step, and the mean loss."""
     model = factory(params, args.lr)
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     start = time.perf_counter()
     loss = model.train(data["x"], data["y"], args.batch_size)
-    return {"ms_per_step": 1e3 * (time.perf_counter() - start) / args.steps, "loss": loss}
+    seconds = time.perf_counter() - start
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+    return {"ms_per_step": 1e3 * seconds / args.steps, "loss": loss,
+            "page_faults_per_step": faults / args.steps}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -210,7 +216,7 @@ def main(argv: list[str] | None = None) -> dict:
     summary = h.medians(h.alternate(runners, args.rounds, args.warmup))
     ms = {name: m["ms_per_step"] for name, m in summary.items()}
     rows = [[name, m["ms_per_step"], h.ratio(m["ms_per_step"], ms.get("numpy")),
-             h.ratio(m["ms_per_step"], ms.get("torch")), m["loss"]]
+             h.ratio(m["ms_per_step"], ms.get("torch")), m["loss"], m["page_faults_per_step"]]
             for name, m in summary.items()]
     targets = [h.target("rnn ours/torch", h.ratio(ms.get("ours"), ms.get("torch")), 1.5)]
     shape = dict(seq_len=args.seq_len, batch=args.batch_size, input_size=args.input_size,
@@ -220,8 +226,8 @@ def main(argv: list[str] | None = None) -> dict:
     title = (f"rnn: GRU({args.input_size}, {args.hidden_size}) training steps, sequence "
              f"{args.seq_len}, batch {args.batch_size}, median of {args.rounds} rounds of "
              f"{args.steps} steps")
-    h.report("rnn", title, ["impl", "ms/step", "vs numpy", "vs torch", "train loss"], rows,
-             record, quick=args.quick)
+    columns = ["impl", "ms/step", "vs numpy", "vs torch", "train loss", "faults/step"]
+    h.report("rnn", title, columns, rows, record, quick=args.quick)
     return record
 
 

@@ -61,20 +61,25 @@ def _previous(initial, states, reverse: bool):
     return _concatenate([initial[None], states[:-1]], 0)
 
 
-def _sigmoid_(x: np.ndarray) -> np.ndarray:
-    """sigma(x) = (1 + tanh(x / 2)) / 2 in place: one transcendental, no overflow."""
-    x *= 0.5
-    np.tanh(x, out=x)
+def _folded(P, weight_hh, bias_hh, halved: slice, dtype) -> tuple:
+    """``P + b_hh`` and ``W_hh^T`` (H, G) with the columns of the sigmoid gates halved.
+
+    sigma(x) = (1 + tanh(x / 2)) / 2, so after this one ``tanh`` over all of a step's
+    gates (then ``* 0.5 + 0.5`` on the sigmoid ones) serves every gate, and the bias
+    costs nothing per step. One pass over ``P`` instead of several calls per step.
+    """
+    scale = np.ones(P.shape[-1], dtype)
+    scale[halved] = 0.5
+    inputs = P + bias_hh if bias_hh is not None else P.astype(dtype, copy=True)
+    inputs *= scale
+    weight_t = np.multiply(weight_hh.T, scale, dtype=dtype, order="C")
+    return inputs, weight_t
+
+
+def _from_halved_tanh_(x: np.ndarray) -> None:
+    """tanh(y / 2) -> sigma(y), in place."""
     x *= 0.5
     x += 0.5
-    return x
-
-
-def _hidden_projection(h: np.ndarray, weight_t: np.ndarray, bias, out: np.ndarray) -> None:
-    np.matmul(h, weight_t, out=out)
-    if bias is not None:
-        out += bias
-
 
 
 def _gradients(ctx, grad_input, grad_hidden, previous, grad_states: list) -> tuple:
@@ -97,10 +102,9 @@ def _gradients(ctx, grad_input, grad_hidden, previous, grad_states: list) -> tup
 
 
 def _start(ctx, P, h0, weight_hh, bias_hh, reverse: bool):
-    """Common set-up of a forward pass: constants on ``ctx``, output dtype, W_hh^T."""
+    """Common set-up of a forward pass: constants on ``ctx``; the output dtype."""
     ctx.reverse, ctx.has_bias, ctx.input_shape = reverse, bias_hh is not None, P.shape
-    dtype = np.result_type(P, h0, weight_hh)
-    return dtype, np.ascontiguousarray(weight_hh.T, dtype=dtype)
+    return np.result_type(P, h0, weight_hh)
 
 
 class RnnSequence(Op):
@@ -109,14 +113,15 @@ class RnnSequence(Op):
     tanh' = 1 - h^2, relu' = [h > 0]"""
 
     def forward(ctx, P, h0, weight_hh, bias_hh=None, nonlinearity="tanh", reverse=False):
-        dtype, weight_t = _start(ctx, P, h0, weight_hh, bias_hh, reverse)
+        dtype = _start(ctx, P, h0, weight_hh, bias_hh, reverse)
         ctx.relu = nonlinearity == "relu"
+        inputs, weight_t = _folded(P, weight_hh, bias_hh, slice(0, 0), dtype)
         out = np.empty(P.shape, dtype)
         h = h0
         for t in _steps(P.shape[0], reverse):
             state = out[t]
-            _hidden_projection(h, weight_t, bias_hh, state)
-            state += P[t]
+            np.matmul(h, weight_t, out=state)
+            state += inputs[t]
             if ctx.relu:
                 np.maximum(state, 0, out=state)
             else:
@@ -161,25 +166,34 @@ class GruSequence(Op):
     dP = dA (n block: dh (1 - z)(1 - n^2)), dW = sum_t dA_t^T h_{t-1}, db = sum_t dA_t"""
 
     def forward(ctx, P, h0, weight_hh, bias_hh=None, reverse=False):
-        dtype, weight_t = _start(ctx, P, h0, weight_hh, bias_hh, reverse)
+        dtype = _start(ctx, P, h0, weight_hh, bias_hh, reverse)
         length, batch, size = P.shape
         hidden = size // 3
+        # r and z: their bias folded into P and halved; n keeps b_hn inside r * (...)
+        rz_bias = None if bias_hh is None else np.concatenate([bias_hh[:2 * hidden],
+                                                               np.zeros(hidden, dtype)])
+        inputs, weight_t = _folded(P, weight_hh, rz_bias, slice(0, 2 * hidden), dtype)
+        inputs = inputs.reshape((length, batch, 3, hidden))
+        bias_n = None if bias_hh is None else bias_hh[2 * hidden:]
         out = np.empty((length, batch, hidden), dtype)
         gates = np.empty((length, batch, 3, hidden), dtype)  # r, z, n
         projected_n = np.empty((length, batch, hidden), dtype)
-        projected = np.empty((batch, size), dtype)
+        projected = np.empty((batch, 3, hidden), dtype)
         h = h0
         for t in _steps(length, reverse):
-            _hidden_projection(h, weight_t, bias_hh, projected)
-            hidden_part = projected.reshape((batch, 3, hidden))
-            inputs = P[t].reshape((batch, 3, hidden))
+            np.matmul(h, weight_t, out=projected.reshape((batch, size)))
             gate = gates[t]
-            np.add(inputs[:, :2], hidden_part[:, :2], out=gate[:, :2])
-            _sigmoid_(gate[:, :2])
-            projected_n[t] = hidden_part[:, 2]
+            reset_update = gate[:, :2]
+            np.add(inputs[t, :, :2], projected[:, :2], out=reset_update)
+            np.tanh(reset_update, out=reset_update)
+            _from_halved_tanh_(reset_update)
+            if bias_n is None:
+                projected_n[t] = projected[:, 2]
+            else:
+                np.add(projected[:, 2], bias_n, out=projected_n[t])
             new = gate[:, 2]
-            np.multiply(gate[:, 0], hidden_part[:, 2], out=new)
-            new += inputs[:, 2]
+            np.multiply(gate[:, 0], projected_n[t], out=new)
+            new += inputs[t, :, 2]
             np.tanh(new, out=new)
             state = out[t]
             np.subtract(h, new, out=state)
@@ -196,10 +210,11 @@ class GruSequence(Op):
         length, batch, hidden = out.shape
         previous = _previous(h0, out, ctx.reverse)
         reset, update, new = gates[:, :, 0], gates[:, :, 1], gates[:, :, 2]
-        through_new = (1 - update) * (1 - new * new)  # d h' / d(pre-activation of n)
+        keep = 1 - update
+        through_new = keep * (1 - new * new)  # d h' / d(pre-activation of n)
         # d h' / d(h W^T + b), per gate block
         coefficients = _stack([through_new * projected_n * reset * (1 - reset),
-                               (previous - new) * update * (1 - update),
+                               (previous - new) * update * keep,
                                through_new * reset], 2)
         grad_states = [None] * length
         carry = None
@@ -234,23 +249,24 @@ class LstmSequence(Op):
     dh tanh(c) o(1-o)), dh_{t-1} = grad_h + dA_t W, dP = dA, dW = sum_t dA_t^T h_{t-1}"""
 
     def forward(ctx, P, h0, c0, weight_hh, bias_hh=None, reverse=False):
-        dtype, weight_t = _start(ctx, P, h0, weight_hh, bias_hh, reverse)
+        dtype = _start(ctx, P, h0, weight_hh, bias_hh, reverse)
         length, batch, size = P.shape
         hidden = size // 4
+        inputs, weight_t = _folded(P, weight_hh, bias_hh, np.r_[0:2 * hidden, 3 * hidden:size],
+                                   dtype)
         out = np.empty((2, length, batch, hidden), dtype)
         gates = np.empty((length, batch, 4, hidden), dtype)  # i, f, g, o
         cell_tanh = np.empty((length, batch, hidden), dtype)
-        projected = np.empty((batch, size), dtype)
         product = np.empty((batch, hidden), dtype)
         h, c = h0, c0
         for t in _steps(length, reverse):
-            _hidden_projection(h, weight_t, bias_hh, projected)
             gate = gates[t]
-            np.add(P[t].reshape((batch, 4, hidden)), projected.reshape((batch, 4, hidden)),
-                   out=gate)
-            _sigmoid_(gate[:, :2])
-            np.tanh(gate[:, 2], out=gate[:, 2])
-            _sigmoid_(gate[:, 3])
+            flat = gate.reshape((batch, size))
+            np.matmul(h, weight_t, out=flat)
+            flat += inputs[t]
+            np.tanh(flat, out=flat)
+            _from_halved_tanh_(gate[:, :2])
+            _from_halved_tanh_(gate[:, 3])
             cell = out[1, t]
             np.multiply(gate[:, 1], c, out=cell)
             np.multiply(gate[:, 0], gate[:, 2], out=product)
