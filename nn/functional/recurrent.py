@@ -61,7 +61,7 @@ def _previous(initial, states, reverse: bool):
     return _concatenate([initial[None], states[:-1]], 0)
 
 
-def _folded(P, weight_hh, bias_hh, halved: slice, dtype) -> tuple:
+def _folded(P, weight_hh, bias_hh, halved: slice | np.ndarray, dtype) -> tuple:
     """``P + b_hh`` and ``W_hh^T`` (H, G) with the columns of the sigmoid gates halved.
 
     sigma(x) = (1 + tanh(x / 2)) / 2, so after this one ``tanh`` over all of a step's
