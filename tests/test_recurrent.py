@@ -75,21 +75,18 @@ def compare(ours, theirs, our_inputs, their_inputs, seed: int = 1) -> None:
 
 def inputs(kind: str, layers: int, directions: int, batched: bool, batch_first: bool,
            with_state: bool, seed: int = 0) -> tuple:
-    """(our inputs, torch's inputs) for a layer's forward call."""
+    """(our inputs, torch's inputs) for a layer's forward call: the sequence, and the
+    initial state (a pair for LSTM) when ``with_state``."""
     rng = np.random.default_rng(seed)
     shape = (BATCH, SEQ, INPUT) if batch_first else (SEQ, BATCH, INPUT)
-    x = rng.standard_normal(shape if batched else (SEQ, INPUT))
-    pairs = [leaf(x)]
+    x_ours, x_theirs = leaf(rng.standard_normal(shape if batched else (SEQ, INPUT)))
+    ours, theirs = [x_ours], [x_theirs]
     if with_state:
-        state = (layers * directions, BATCH, HIDDEN) if batched else (layers * directions,
-                                                                      HIDDEN)
-        count = 2 if kind == "LSTM" else 1
-        states = [leaf(rng.standard_normal(state)) for _ in range(count)]
-        pairs.append(tuple(states) if kind == "LSTM" else states[0])
-    ours = [p[0] for p in pairs[:1]] + [
-        tuple(s[0] for s in p) if isinstance(p[0], tuple) else p[0] for p in pairs[1:]]
-    theirs = [p[1] for p in pairs[:1]] + [
-        tuple(s[1] for s in p) if isinstance(p[0], tuple) else p[1] for p in pairs[1:]]
+        state = (layers * directions,) + ((BATCH,) if batched else ()) + (HIDDEN,)
+        pairs = [leaf(rng.standard_normal(state)) for _ in range(2 if kind == "LSTM" else 1)]
+        mine, reference = zip(*pairs)
+        ours.append(mine if kind == "LSTM" else mine[0])
+        theirs.append(reference if kind == "LSTM" else reference[0])
     return ours, theirs
 
 
