@@ -23,6 +23,7 @@ from nn.module import Module, Parameter
 from nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from nn.plotting import plot_history
 from nn.pooling import AvgPool2d, MaxPool2d
+from nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from nn.serialization import load, save
 from nn.training import evaluate, fit, predict
 
@@ -35,6 +36,7 @@ __all__ = [
     "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout",
     "data", "datasets", "metrics", "fit", "evaluate", "predict", "plot_history",
     "ModuleDict", "ParameterList", "ParameterDict",
+    "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
 ]
 
 _register_library(_os.path.dirname(__file__))  # detect_anomaly points past nn's frames

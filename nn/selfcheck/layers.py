@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+import autograd as ag
 import nn
 from autograd.selfcheck import sampling as s
 from autograd.selfcheck.cases import Case
 from autograd.selfcheck.sampling import Trial
 from nn import functional as F
-from nn.functional import conv
+from nn.functional import conv, recurrent
 from nn.functional.normalization import normalize
 
 
@@ -133,7 +134,104 @@ def _dropout(nn, rng, trial):
     return Trial(with_fixed_mask, (s.leaf(s.normal(rng, shape)),), f"Dropout(p=0.3) {shape}")
 
 
+# ------------------------------------------------------------------ recurrent layers
+
+# (num_layers, bidirectional, batch_first, bias, batched, initial states given) per trial
+RECURRENT_SETTINGS = [(1, False, False, True, True, True), (2, True, False, False, True, False),
+                      (1, True, True, True, True, True), (2, False, False, True, False, True),
+                      (1, False, True, False, True, False), (1, True, False, True, False, False)]
+
+
+def _flat_outputs(result) -> ag.Tensor:
+    """(output, h_n) or (output, (h_n, c_n)) -> one tensor: all their entries, flattened."""
+    def tensors(value):
+        if isinstance(value, (tuple, list)):
+            return [t for part in value for t in tensors(part)]
+        return [value]
+    return ag.concatenate([t.reshape(-1) for t in tensors(result)])
+
+
+def _recurrent(layer_name: str, **options):
+    """An RNN/LSTM/GRU over (T, B, I) (or unbatched), checked w.r.t. input, states, weights."""
+    def build(nn, rng, trial):
+        layers, bidirectional, batch_first, bias, batched, with_state = RECURRENT_SETTINGS[
+            trial % len(RECURRENT_SETTINGS)]
+        length = int(rng.integers(1, 4))
+        batch, size, hidden = (int(v) for v in rng.integers(1, 3, 3))
+        module = getattr(nn, layer_name)(size, hidden, num_layers=layers, bias=bias,
+                                         batch_first=batch_first, bidirectional=bidirectional,
+                                         **options).double()
+        params = tuple(module.parameters())
+        for param in params:
+            param.data = rng.uniform(-1.0, 1.0, param.shape)
+        shape = ((batch, length) if batch_first else (length, batch)) if batched else (length,)
+        x = s.leaf(s.normal(rng, shape + (size,)))
+        states = ()
+        if with_state:
+            state = (layers * (1 + bidirectional),) + ((batch,) if batched else ()) + (hidden,)
+            states = s.leaves(rng, [state] * (2 if layer_name == "LSTM" else 1))
+
+        def fn(x, *rest):
+            hx = None if not states else (tuple(rest[:2]) if layer_name == "LSTM" else rest[0])
+            return _flat_outputs(module(x, hx))
+
+        label = (f"{layer_name}({size}, {hidden}, num_layers={layers}, bias={bias}, "
+                 f"batch_first={batch_first}, bidirectional={bidirectional}, {options}) "
+                 f"input {x.shape} states given={with_state}")
+        return Trial(fn, (x,) + tuple(states) + params, label)
+    return build
+
+
+def _recurrent_cell(cell_name: str, **options):
+    """One step of a cell over (B, I) or (I,), with or without the state(s) given."""
+    def build(nn, rng, trial):
+        size, hidden, batch = (int(v) for v in rng.integers(1, 4, 3))
+        bias, batched, with_state = trial % 3 != 2, trial % 2 == 0, trial % 3 != 1
+        module = getattr(nn, cell_name)(size, hidden, bias=bias, **options)
+        trial_of_layer = layer_trial(module, (batch, size) if batched else (size,), rng, "")
+        x, params = trial_of_layer.inputs[0], trial_of_layer.inputs[1:]
+        states = ()
+        if with_state:
+            shape = (batch, hidden) if batched else (hidden,)
+            states = s.leaves(rng, [shape] * (2 if cell_name == "LSTMCell" else 1))
+
+        def fn(x, *rest):
+            hx = None if not states else (tuple(rest[:2]) if cell_name == "LSTMCell"
+                                          else rest[0])
+            return _flat_outputs(module(x, hx))
+
+        label = (f"{cell_name}({size}, {hidden}, bias={bias}, {options}) input {x.shape} "
+                 f"states given={with_state}")
+        return Trial(fn, (x,) + tuple(states) + params, label)
+    return build
+
+
 # ------------------------------------------------------------------ ops behind the layers
+
+SEQUENCE_GATES = {"rnn_sequence": 1, "lstm_sequence": 4, "gru_sequence": 3}
+
+
+def _sequence_kernel(name: str):
+    """A recurrent kernel on its own: P (T, B, G), initial state(s), W_hh, b_hh; both
+    directions, with and without bias, tanh and relu for rnn_sequence."""
+    def make(rng, trial):
+        length = int(rng.integers(1, 4))
+        batch, hidden = (int(v) for v in rng.integers(1, 3, 2))
+        reverse, bias = trial % 2 == 1, trial % 3 != 2
+        gates = SEQUENCE_GATES[name] * hidden
+        shapes = [(length, batch, gates)] + [(batch, hidden)] * (2 if name == "lstm_sequence"
+                                                                 else 1)
+        shapes += [(gates, hidden)] + ([(gates,)] if bias else [])
+        options = {"reverse": reverse}
+        if name == "rnn_sequence":
+            options["nonlinearity"] = ("tanh", "relu")[trial // 2 % 2]
+        kernel = getattr(recurrent, name)
+        return Trial(lambda *args: kernel(*args, **options), s.leaves(rng, shapes),
+                     f"{s.describe(*shapes)} {options}")
+    return make
+
+
+
 
 
 def _unfold_fold(name: str):
@@ -224,5 +322,27 @@ KERNELS = [  # (row name, op exercised, builder)
     ("conv2d_weight_grad", "conv2d_weight_grad", _conv_gradient("conv2d_weight_grad")),
 ]
 
+# Recurrent layers and cells: (row name, ops exercised, builder, second order). The layers
+# and cells are the kernels below plus linear, indexing, concatenate and stack, all checked
+# to second order on their own rows; second derivatives through whole layers would cost
+# ~20 s here (the check grows with the square of the parameter count), so the kernel rows
+# check them, and tests/test_recurrent.py compares a 2-layer bidirectional layer's with torch.
+RECURRENT = [
+    ("nn.RNN", ("rnn_sequence",), _recurrent("RNN"), False),
+    ("nn.RNN(relu)", ("rnn_sequence",), _recurrent("RNN", nonlinearity="relu"), False),
+    ("nn.LSTM", ("lstm_sequence",), _recurrent("LSTM"), False),
+    ("nn.GRU", ("gru_sequence",), _recurrent("GRU"), False),
+    ("nn.RNNCell", ("rnn_sequence",), _recurrent_cell("RNNCell"), False),
+    ("nn.RNNCell(relu)", ("rnn_sequence",), _recurrent_cell("RNNCell", nonlinearity="relu"),
+     False),
+    ("nn.LSTMCell", ("lstm_sequence",), _recurrent_cell("LSTMCell"), False),
+    ("nn.GRUCell", ("gru_sequence",), _recurrent_cell("GRUCell"), False),
+    ("rnn_sequence", ("rnn_sequence",), _sequence_kernel("rnn_sequence"), True),
+    ("lstm_sequence", ("lstm_sequence",), _sequence_kernel("lstm_sequence"), True),
+    ("gru_sequence", ("gru_sequence",), _sequence_kernel("gru_sequence"), True),
+]
+
 CASES = ([Case(name, ops, _layer(build)) for name, _, ops, build in LAYERS]
-         + [Case(name, (op,), build) for name, op, build in KERNELS])
+         + [Case(name, (op,), build) for name, op, build in KERNELS]
+         + [Case(name, ops, build if name.islower() else _layer(build), second_order)
+            for name, ops, build, second_order in RECURRENT])
