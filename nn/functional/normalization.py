@@ -15,7 +15,7 @@ from autograd import Op, Tensor
 from autograd.ops import dual
 from autograd.tensor import as_tensor
 
-__all__ = ["batch_norm", "layer_norm", "normalize"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "normalize"]
 
 
 def normalize_arrays(x: np.ndarray, axes: tuple, eps: float):
@@ -142,3 +142,23 @@ def as_shape(normalized_shape) -> tuple:
     if isinstance(normalized_shape, numbers.Integral):
         return (int(normalized_shape),)
     return tuple(int(size) for size in normalized_shape)
+
+
+def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Group normalisation of (N, C, *), as PyTorch's ``F.group_norm``.
+
+    The C channels split into ``num_groups`` groups of C/num_groups; each sample's
+    group is standardised over its channels and positions (mean, biased variance),
+    then ``* weight + bias`` per channel (each (C,) or None).
+    """
+    x = as_tensor(x)
+    if x.ndim < 2 or not isinstance(num_groups, (int, np.integer)) or num_groups <= 0 or (
+            x.shape[1] % num_groups):
+        raise ValueError(f"group_norm: expected an input of shape (N, C, *) with C divisible "
+                         f"by num_groups={num_groups!r}, got {x.shape}")
+    out = normalize(x.reshape(x.shape[0], int(num_groups), -1), 2, eps).reshape(x.shape)
+    view = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        out = out * as_tensor(weight, like=x).reshape(view)
+    return out if bias is None else out + as_tensor(bias, like=x).reshape(view)
