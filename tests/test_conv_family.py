@@ -218,6 +218,8 @@ CONV2D_CASES = [
     (2, 4, dict(kernel_size=(2, 3), padding="same", padding_mode="circular", dilation=2,
                 groups=2), (2, 2, 6, 7)),
     (2, 3, dict(kernel_size=3, padding=2, padding_mode="circular", bias=False), (1, 2, 4, 5)),
+    (2, 4, dict(kernel_size=4, padding="same", groups=2, dilation=(2, 1)), (2, 2, 7, 6)),
+    (3, 3, dict(kernel_size=(2, 3), padding=(0, 2), groups=3, bias=False), (1, 3, 5, 4)),
 ]
 CONV1D_CASES = [
     (3, 4, dict(kernel_size=3), (2, 3, 8)),
@@ -235,6 +237,7 @@ TRANSPOSE_LAYER_CASES = [
                 dilation=(1, 2)), (2, 2, 3, 4)),
     (2, 2, dict(kernel_size=3, dilation=2, output_padding=1), (1, 2, 4, 4)),
     (4, 4, dict(kernel_size=3, groups=4, stride=2, bias=False), (2, 4, 3, 3)),
+    (6, 3, dict(kernel_size=3, groups=3, padding=1, dilation=(1, 2)), (2, 6, 4, 5)),
 ]
 
 

@@ -31,6 +31,7 @@ from autograd.tensor import as_tensor
 from nn.functional.windows import (
     ConvLayout,
     IntPair,
+    PlaneLayout,
     Window,
     fold_array,
     make_window,
@@ -52,32 +53,116 @@ def _per_group(a: np.ndarray, b: np.ndarray, groups: int) -> np.ndarray:
     return (a @ b).reshape(-1, b.shape[-1])
 
 
+def _depthwise(window: Window, groups: int, weight_shape) -> bool:
+    """One input channel per group, stride 1: the direct kernels below beat im2col."""
+    return groups > 1 and weight_shape[1] == 1 and window.stride == (1, 1)
+
+
+def _layout(input_shape, window: Window, groups: int, weight_shape):
+    if _depthwise(window, groups, weight_shape):
+        return PlaneLayout(input_shape, window)
+    return ConvLayout(input_shape, window)
+
+
 def _conv_array(x, weight, window: Window, groups: int, bias=None):
-    """``(out, cols)``: the convolution and the im2col columns it multiplied."""
-    layout = ConvLayout(x.shape, window)
-    cols = layout.columns(x)
-    rows = _per_group(weight.reshape(groups, weight.shape[0] // groups, -1),
-                      cols.reshape(groups, -1, cols.shape[1]), groups)
+    """``(out, cols)``: the convolution and the im2col columns (or planes) it multiplied."""
+    layout = _layout(x.shape, window, groups, weight.shape)
+    if isinstance(layout, PlaneLayout):
+        cols = layout.planes(x)
+        rows = _depthwise_rows(cols, weight, layout)
+    else:
+        cols = layout.columns(x)
+        rows = _per_group(weight.reshape(groups, weight.shape[0] // groups, -1),
+                          cols.reshape(groups, -1, cols.shape[1]), groups)
     if bias is not None:
         rows += bias[:, None]
     return layout.output(rows), cols
 
 
-def _transpose_array(g, weight, input_shape, window: Window, groups: int):
-    layout = ConvLayout(input_shape, window)
-    rows = layout.rows(g)
+def _transpose_array(g, weight, input_shape, window: Window, groups: int, rows=None):
+    """``rows``: the layout's rows of ``g``, when the caller already made them."""
+    layout = _layout(input_shape, window, groups, weight.shape)
+    rows = layout.rows(g) if rows is None else rows
+    if isinstance(layout, PlaneLayout):
+        return _depthwise_transpose(rows, weight, layout)
     matrices = weight.reshape(groups, weight.shape[0] // groups, -1).transpose(0, 2, 1)
     return layout.fold(_per_group(matrices, rows.reshape(groups, -1, rows.shape[1]), groups))
 
 
-def _weight_grad_array(x, g, weight_shape, window: Window, groups: int, cols=None):
-    layout = ConvLayout(x.shape, window)
+def _weight_grad_array(x, g, weight_shape, window: Window, groups: int, cols=None, rows=None):
+    """``cols``, ``rows``: the layout's columns of ``x`` and rows of ``g``, when known."""
+    layout = _layout(x.shape, window, groups, weight_shape)
+    rows = layout.rows(g) if rows is None else rows
+    if isinstance(layout, PlaneLayout):
+        planes = layout.planes(x) if cols is None else cols
+        return _depthwise_weight_grad(planes, rows, weight_shape, layout)
     if cols is None:
         cols = layout.columns(x)
-    rows = layout.rows(g)
     columns = cols.reshape(groups, -1, cols.shape[1]).transpose(0, 2, 1)
     return _per_group(rows.reshape(groups, -1, rows.shape[1]), columns,
                       groups).reshape(weight_shape)
+
+
+# Depthwise: output channel o = c*m + j sees input channel c only (m = O/C), so each kernel
+# offset is a per-channel scaling of a shifted run of the planes (PlaneLayout). The passes
+# go block of channels by block, so that the runs of a block stay in the CPU's cache.
+
+_BLOCK_VALUES = 1 << 18  # about 1 MB of float32 per pass
+
+
+def _channel_blocks(layout: PlaneLayout):
+    step = max(1, _BLOCK_VALUES // layout.size)
+    return [slice(start, start + step) for start in range(0, layout.c, step)]
+
+
+def _offset_scales(weight, channels: int) -> np.ndarray:
+    """(K, C, m): per kernel offset, each channel's m weights (contiguous, for fast broadcasts)."""
+    multiplier = weight.shape[0] // channels
+    return np.ascontiguousarray(weight.reshape(channels, multiplier, -1).transpose(2, 0, 1))
+
+
+def _depthwise_rows(planes, weight, layout: PlaneLayout):
+    """(O, N*Hp*Wp): sum over kernel offsets k of weight[o, 0, k] * planes shifted by k."""
+    scales = _offset_scales(weight, layout.c)
+    multiplier = scales.shape[2]
+    out = np.empty((layout.c, multiplier, layout.size), np.result_type(planes, weight))
+    for block in _channel_blocks(layout):
+        target, term = out[block], np.empty_like(out[block])
+        if multiplier == 1:  # two-dimensional passes are faster
+            target, term = target[:, 0], term[:, 0]
+        for k, run in enumerate(layout.windows(planes[block])):
+            run = run if multiplier == 1 else run[:, None]
+            scale = scales[k, block] if multiplier == 1 else scales[k, block, :, None]
+            np.multiply(run, scale, out=term if k else target)
+            if k:
+                target += term
+    return out.reshape(-1, layout.size)
+
+
+def _depthwise_transpose(rows, weight, layout: PlaneLayout):
+    """The adjoint: each offset adds its scaled gradient rows back into shifted planes."""
+    scales = _offset_scales(weight, layout.c)
+    multiplier = scales.shape[2]
+    rows = rows.reshape(layout.c, multiplier, -1)
+    planes = np.zeros((layout.c, layout.size + layout.shifts[-1]), np.result_type(rows, weight))
+    for block in _channel_blocks(layout):
+        term = np.empty((len(range(layout.c)[block]), layout.size), planes.dtype)
+        for k, run in enumerate(layout.windows(planes[block])):
+            if multiplier == 1:
+                np.multiply(rows[block, 0], scales[k, block], out=term)
+            else:
+                np.matmul(scales[k, block, None], rows[block], out=term[:, None])
+            run += term
+    return layout.crop(planes)
+
+
+def _depthwise_weight_grad(planes, rows, weight_shape, layout: PlaneLayout):
+    """dW[o, 0, k] = <rows[o], planes[o // m] shifted by k> (junk rows are zero)."""
+    rows = rows.reshape(layout.c, weight_shape[0] // layout.c, -1)
+    grad = np.empty(rows.shape[:2] + (len(layout.shifts),), np.result_type(planes, rows))
+    for k, run in enumerate(layout.windows(planes)):
+        grad[:, :, k] = np.matmul(rows, run[:, :, None])[:, :, 0]
+    return grad.reshape(weight_shape)
 
 
 # --------------------------------------------------------------------------- the conv family
@@ -97,10 +182,14 @@ class Conv2d(Op):
     def backward(ctx, grad, x, weight):
         needs = ctx.needs_input_grad
         grad_x = grad_weight = grad_bias = None
+        rows = None  # the gradient laid out for both products, made once
+        if needs[0] and needs[1] and not dual.recorded(grad):
+            rows = _layout(x.shape, ctx.window, ctx.groups, weight.shape).rows(grad)
         if needs[0]:
-            grad_x = transpose(grad, weight, x.shape, ctx.window, ctx.groups)
+            grad_x = transpose(grad, weight, x.shape, ctx.window, ctx.groups, rows)
         if needs[1]:
-            grad_weight = weight_grad(x, grad, weight.shape, ctx.window, ctx.groups, ctx.cols)
+            grad_weight = weight_grad(x, grad, weight.shape, ctx.window, ctx.groups, ctx.cols,
+                                      rows)
         if len(needs) == 3 and needs[2]:
             grad_bias = grad.sum(axis=(0, 2, 3))
         return (grad_x, grad_weight, grad_bias)[:len(needs)]
@@ -144,12 +233,12 @@ convolve = dual.function(
     "convolve")
 transpose = dual.function(
     _transpose_array,
-    lambda y, weight, input_shape, window, groups: ConvTranspose2d.apply(
+    lambda y, weight, input_shape, window, groups, rows=None: ConvTranspose2d.apply(
         y, weight, input_shape=tuple(input_shape), window=window, groups=groups),
     "conv_transpose2d")
 weight_grad = dual.function(
     _weight_grad_array,
-    lambda x, g, weight_shape, window, groups, cols=None: Conv2dWeightGrad.apply(
+    lambda x, g, weight_shape, window, groups, cols=None, rows=None: Conv2dWeightGrad.apply(
         x, g, weight_shape=tuple(weight_shape), window=window, groups=groups),
     "conv2d_weight_grad")
 

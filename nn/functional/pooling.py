@@ -72,15 +72,17 @@ def _max_pool_array(x: np.ndarray, window: Window):
     offset_type = np.int8 if window.kernel[0] * window.kernel[1] <= 127 else np.int32
     out = argmax = None
     for offset, (_, _, index) in enumerate(window.offsets(out_hw)):
-        values = padded[index]
         if out is None:
-            out, argmax = values.copy(), np.zeros(values.shape, offset_type)
-            better, nan, step = (np.empty(values.shape, t) for t in (bool, bool, offset_type))
+            out = padded[index].copy()
+            argmax, step = np.zeros(out.shape, offset_type), np.empty(out.shape, offset_type)
+            values, better, nan = (np.empty(out.shape, t) for t in (out.dtype, bool, bool))
             continue
+        np.copyto(values, padded[index])  # one strided read; the passes below are contiguous
         np.greater(values, out, out=better)
         better |= np.isnan(values, out=nan)
-        # offsets only grow, so the latest winner is the largest offset that won
-        np.maximum(argmax, np.multiply(better, offset, out=step), out=argmax)
+        # offsets only grow, so the latest winner is the largest offset that won (arithmetic:
+        # a masked copy is many times slower on a random mask)
+        np.maximum(argmax, np.multiply(better.view(np.int8), offset, out=step), out=argmax)
         np.maximum(out, values, out=out)  # the same rule: NaN propagates
     if window.padding[0][0] or window.padding[1][0]:
         # A window whose real values are all -inf keeps offset 0, which may be padding;

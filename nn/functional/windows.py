@@ -241,6 +241,58 @@ class ConvLayout:
         return buffer[:, :, top:top + self.h, left:left + self.w].transpose(1, 0, 2, 3)
 
 
+class PlaneLayout:
+    """Memory layout of the depthwise convolutions (one input channel per group), stride 1.
+
+    Each channel's padded planes of all images lie end to end, (C, N*Hp*Wp), plus a
+    spare tail. Output position ``l`` of a channel (row-major over images, padded rows
+    and columns: the positions outside (Ho, Wo) are junk) reads position
+    ``l + i*dh*Wp + j*dw`` for kernel offset (i, j). So each kernel offset is one
+    multiply-add over a long contiguous run, and no im2col copy is made.
+    """
+
+    def __init__(self, input_shape, window: Window) -> None:
+        self.n, self.c, self.h, self.w = input_shape
+        self.window = window
+        (top, bottom), (left, right) = window.padding
+        self.plane_hw = (top + self.h + max(bottom, 0), left + self.w + max(right, 0))
+        self.out_h, self.out_w = window.out_hw(self.h, self.w)
+        self.size = self.n * self.plane_hw[0] * self.plane_hw[1]
+        (kh, kw), (dh, dw) = window.kernel, window.dilation
+        self.shifts = [i * dh * self.plane_hw[1] + j * dw for i in range(kh) for j in range(kw)]
+
+    def _planes(self, flat: np.ndarray) -> np.ndarray:
+        """(C, N*Hp*Wp + tail) -> a (C, N, Hp, Wp) view."""
+        return flat[:, :self.size].reshape((flat.shape[0], self.n) + self.plane_hw)
+
+    def planes(self, x: np.ndarray) -> np.ndarray:
+        """(N, C, H, W) -> (C, N*Hp*Wp + tail): padded, with zeros past the end."""
+        (top, _), (left, _) = self.window.padding
+        flat = np.zeros((self.c, self.size + self.shifts[-1]), dtype=x.dtype)
+        self._planes(flat)[:, :, top:top + self.h, left:left + self.w] = x.transpose(1, 0, 2, 3)
+        return flat
+
+    def rows(self, grad: np.ndarray) -> np.ndarray:
+        """(N, O, Ho, Wo) -> (O, N*Hp*Wp), zeros at the junk positions."""
+        flat = np.zeros((grad.shape[1], self.size), dtype=grad.dtype)
+        self._planes(flat)[:, :, :self.out_h, :self.out_w] = grad.transpose(1, 0, 2, 3)
+        return flat
+
+    def output(self, flat: np.ndarray) -> np.ndarray:
+        """(O, N*Hp*Wp) -> (N, O, Ho, Wo), a view without the junk positions."""
+        return self._planes(flat)[:, :, :self.out_h, :self.out_w].transpose(1, 0, 2, 3)
+
+    def crop(self, flat: np.ndarray) -> np.ndarray:
+        """(C, N*Hp*Wp + tail) planes -> the (N, C, H, W) input part."""
+        (top, _), (left, _) = self.window.padding
+        return self._planes(flat)[:, :, top:top + self.h, left:left + self.w].transpose(1, 0, 2, 3)
+
+    def windows(self, flat: np.ndarray):
+        """For each kernel offset: the (C, N*Hp*Wp) run of ``flat`` that it reads."""
+        for shift in self.shifts:
+            yield flat[:, shift:shift + self.size]
+
+
 _SAME_SIZE_INTS = {2: np.int16, 4: np.int32, 8: np.int64}
 
 

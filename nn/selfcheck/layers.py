@@ -221,6 +221,7 @@ CONV_TRANSPOSE_SETTINGS = [
     dict(channels=(1, 2), kernel_size=3, stride=2, padding=1, output_padding=1),
     dict(channels=(2, 4), kernel_size=(2, 3), stride=(1, 2), groups=2, bias=False),
     dict(channels=(2, 1), kernel_size=3, dilation=2, output_padding=1),  # rows no window reaches
+    dict(channels=(4, 2), kernel_size=(2, 3), groups=2, padding=(0, 1)),  # depthwise, stride 1
     dict(channels=(2, 2), kernel_size=2, stride=3, padding=(1, 0), dilation=(1, 2)),
 ]
 
@@ -268,10 +269,9 @@ def _upsample(nn, rng, trial):
 def _group_norm(nn, rng, trial):
     groups, channels = [(1, 3), (2, 4), (3, 3)][trial % 3]
     shape = (int(rng.integers(1, 3)), channels) + [(2,), (2, 2), ()][trial % 3]
-    affine = trial % 4 != 3
-    module = nn.GroupNorm(groups, channels, affine=affine)
-    return layer_trial(module, shape, rng, f"GroupNorm({groups}, {channels}, "
-                                           f"affine={affine}) {shape}")
+    settings = [dict(), dict(bias=False), dict(), dict(affine=False)][trial % 4]
+    module = nn.GroupNorm(groups, channels, **settings)
+    return layer_trial(module, shape, rng, f"GroupNorm({groups}, {channels}, {settings}) {shape}")
 
 
 def _dropout2d(nn, rng, trial):
@@ -359,7 +359,7 @@ LAYERS = [  # (row name, nn attribute, ops exercised, builder)
     ("nn.AdaptiveAvgPool2d", "AdaptiveAvgPool2d", ("resample",),
      _cycle(ADAPTIVE2D_SETTINGS, _pool_layer("AdaptiveAvgPool2d", (4, 5)))),
     ("nn.Upsample", "Upsample", ("resample",), _upsample),
-    ("nn.GroupNorm", "GroupNorm", ("normalize",), _group_norm),
+    ("nn.GroupNorm", "GroupNorm", ("group_norm",), _group_norm),
     ("nn.Dropout2d", "Dropout2d", (), _dropout2d),
 ]
 
