@@ -1,4 +1,4 @@
-"""Convolution kernels on NCHW arrays, built on im2col, and ``unfold`` / ``fold``.
+"""Convolution ops on NCHW tensors (their array kernels: ``conv_arrays.py``), ``unfold``, ``fold``.
 
 Three ops form a family closed under differentiation, so each has one backward
 and second derivatives need no more code:
@@ -28,141 +28,10 @@ import numpy as np
 from autograd import Op, Tensor
 from autograd.ops import dual
 from autograd.tensor import as_tensor
-from nn.functional.windows import (
-    ConvLayout,
-    IntPair,
-    PlaneLayout,
-    Window,
-    fold_array,
-    make_window,
-    pair,
-    single,
-    unfold_array,
-)
+from nn.functional.conv_arrays import conv_array, layout_for, transpose_array, weight_grad_array
+from nn.functional.windows import IntPair, fold_array, make_window, pair, single, unfold_array
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "unfold", "fold"]
-
-
-# --------------------------------------------------------------------------- raw arrays
-
-
-def _per_group(a: np.ndarray, b: np.ndarray, groups: int) -> np.ndarray:
-    """``a[g] @ b[g]`` for each group of a (G, P, Q) and b (G, Q, R) -> (G*P, R)."""
-    if groups == 1:
-        return a[0] @ b[0]
-    return (a @ b).reshape(-1, b.shape[-1])
-
-
-def _depthwise(window: Window, groups: int, weight_shape) -> bool:
-    """One input channel per group, stride 1: the direct kernels below beat im2col."""
-    return groups > 1 and weight_shape[1] == 1 and window.stride == (1, 1)
-
-
-def _layout(input_shape, window: Window, groups: int, weight_shape):
-    if _depthwise(window, groups, weight_shape):
-        return PlaneLayout(input_shape, window)
-    return ConvLayout(input_shape, window)
-
-
-def _conv_array(x, weight, window: Window, groups: int, bias=None):
-    """``(out, cols)``: the convolution and the im2col columns (or planes) it multiplied."""
-    layout = _layout(x.shape, window, groups, weight.shape)
-    if isinstance(layout, PlaneLayout):
-        cols = layout.planes(x)
-        rows = _depthwise_rows(cols, weight, layout)
-    else:
-        cols = layout.columns(x)
-        rows = _per_group(weight.reshape(groups, weight.shape[0] // groups, -1),
-                          cols.reshape(groups, -1, cols.shape[1]), groups)
-    if bias is not None:
-        rows += bias[:, None]
-    return layout.output(rows), cols
-
-
-def _transpose_array(g, weight, input_shape, window: Window, groups: int, rows=None):
-    """``rows``: the layout's rows of ``g``, when the caller already made them."""
-    layout = _layout(input_shape, window, groups, weight.shape)
-    rows = layout.rows(g) if rows is None else rows
-    if isinstance(layout, PlaneLayout):
-        return _depthwise_transpose(rows, weight, layout)
-    matrices = weight.reshape(groups, weight.shape[0] // groups, -1).transpose(0, 2, 1)
-    return layout.fold(_per_group(matrices, rows.reshape(groups, -1, rows.shape[1]), groups))
-
-
-def _weight_grad_array(x, g, weight_shape, window: Window, groups: int, cols=None, rows=None):
-    """``cols``, ``rows``: the layout's columns of ``x`` and rows of ``g``, when known."""
-    layout = _layout(x.shape, window, groups, weight_shape)
-    rows = layout.rows(g) if rows is None else rows
-    if isinstance(layout, PlaneLayout):
-        planes = layout.planes(x) if cols is None else cols
-        return _depthwise_weight_grad(planes, rows, weight_shape, layout)
-    if cols is None:
-        cols = layout.columns(x)
-    columns = cols.reshape(groups, -1, cols.shape[1]).transpose(0, 2, 1)
-    return _per_group(rows.reshape(groups, -1, rows.shape[1]), columns,
-                      groups).reshape(weight_shape)
-
-
-# Depthwise: output channel o = c*m + j sees input channel c only (m = O/C), so each kernel
-# offset is a per-channel scaling of a shifted run of the planes (PlaneLayout). The passes
-# go block of channels by block, so that the runs of a block stay in the CPU's cache.
-
-_BLOCK_VALUES = 1 << 18  # about 1 MB of float32 per pass
-
-
-def _channel_blocks(layout: PlaneLayout):
-    step = max(1, _BLOCK_VALUES // layout.size)
-    return [slice(start, start + step) for start in range(0, layout.c, step)]
-
-
-def _offset_scales(weight, channels: int) -> np.ndarray:
-    """(K, C, m): per kernel offset, each channel's m weights (contiguous, for fast broadcasts)."""
-    multiplier = weight.shape[0] // channels
-    return np.ascontiguousarray(weight.reshape(channels, multiplier, -1).transpose(2, 0, 1))
-
-
-def _depthwise_rows(planes, weight, layout: PlaneLayout):
-    """(O, N*Hp*Wp): sum over kernel offsets k of weight[o, 0, k] * planes shifted by k."""
-    scales = _offset_scales(weight, layout.c)
-    multiplier = scales.shape[2]
-    out = np.empty((layout.c, multiplier, layout.size), np.result_type(planes, weight))
-    for block in _channel_blocks(layout):
-        target, term = out[block], np.empty_like(out[block])
-        if multiplier == 1:  # two-dimensional passes are faster
-            target, term = target[:, 0], term[:, 0]
-        for k, run in enumerate(layout.windows(planes[block])):
-            run = run if multiplier == 1 else run[:, None]
-            scale = scales[k, block] if multiplier == 1 else scales[k, block, :, None]
-            np.multiply(run, scale, out=term if k else target)
-            if k:
-                target += term
-    return out.reshape(-1, layout.size)
-
-
-def _depthwise_transpose(rows, weight, layout: PlaneLayout):
-    """The adjoint: each offset adds its scaled gradient rows back into shifted planes."""
-    scales = _offset_scales(weight, layout.c)
-    multiplier = scales.shape[2]
-    rows = rows.reshape(layout.c, multiplier, -1)
-    planes = np.zeros((layout.c, layout.size + layout.shifts[-1]), np.result_type(rows, weight))
-    for block in _channel_blocks(layout):
-        term = np.empty((len(range(layout.c)[block]), layout.size), planes.dtype)
-        for k, run in enumerate(layout.windows(planes[block])):
-            if multiplier == 1:
-                np.multiply(rows[block, 0], scales[k, block], out=term)
-            else:
-                np.matmul(scales[k, block, None], rows[block], out=term[:, None])
-            run += term
-    return layout.crop(planes)
-
-
-def _depthwise_weight_grad(planes, rows, weight_shape, layout: PlaneLayout):
-    """dW[o, 0, k] = <rows[o], planes[o // m] shifted by k> (junk rows are zero)."""
-    rows = rows.reshape(layout.c, weight_shape[0] // layout.c, -1)
-    grad = np.empty(rows.shape[:2] + (len(layout.shifts),), np.result_type(planes, rows))
-    for k, run in enumerate(layout.windows(planes)):
-        grad[:, :, k] = np.matmul(rows, run[:, :, None])[:, :, 0]
-    return grad.reshape(weight_shape)
 
 
 # --------------------------------------------------------------------------- the conv family
@@ -173,7 +42,7 @@ class Conv2d(Op):
     d/db = sum of g over (N, Ho, Wo)"""
 
     def forward(ctx, x, weight, bias=None, *, window, groups):
-        out, cols = _conv_array(x, weight, window, groups, bias)
+        out, cols = conv_array(x, weight, window, groups, bias)
         ctx.window, ctx.groups = window, groups
         needs = ctx.needs_input_grad
         ctx.cols = cols if len(needs) > 1 and needs[1] else None  # for the weight gradient
@@ -184,7 +53,7 @@ class Conv2d(Op):
         grad_x = grad_weight = grad_bias = None
         rows = None  # the gradient laid out for both products, made once
         if needs[0] and needs[1] and not dual.recorded(grad):
-            rows = _layout(x.shape, ctx.window, ctx.groups, weight.shape).rows(grad)
+            rows = layout_for(x.shape, ctx.window, ctx.groups, weight.shape).rows(grad)
         if needs[0]:
             grad_x = transpose(grad, weight, x.shape, ctx.window, ctx.groups, rows)
         if needs[1]:
@@ -201,7 +70,7 @@ class ConvTranspose2d(Op):
 
     def forward(ctx, y, weight, *, input_shape, window, groups):
         ctx.window, ctx.groups = window, groups
-        return _transpose_array(y, weight, input_shape, window, groups)
+        return transpose_array(y, weight, input_shape, window, groups)
 
     def backward(ctx, grad, y, weight):
         need_y, need_weight = ctx.needs_input_grad
@@ -217,7 +86,7 @@ class Conv2dWeightGrad(Op):
 
     def forward(ctx, x, g, *, weight_shape, window, groups):
         ctx.window, ctx.groups = window, groups
-        return _weight_grad_array(x, g, weight_shape, window, groups)
+        return weight_grad_array(x, g, weight_shape, window, groups)
 
     def backward(ctx, grad, x, g):
         need_x, need_g = ctx.needs_input_grad
@@ -228,16 +97,16 @@ class Conv2dWeightGrad(Op):
 
 # The family as dual functions, for backward formulas.
 convolve = dual.function(
-    lambda x, weight, window, groups: _conv_array(x, weight, window, groups)[0],
+    lambda x, weight, window, groups: conv_array(x, weight, window, groups)[0],
     lambda x, weight, window, groups: Conv2d.apply(x, weight, window=window, groups=groups),
     "convolve")
 transpose = dual.function(
-    _transpose_array,
+    transpose_array,
     lambda y, weight, input_shape, window, groups, rows=None: ConvTranspose2d.apply(
         y, weight, input_shape=tuple(input_shape), window=window, groups=groups),
     "conv_transpose2d")
 weight_grad = dual.function(
-    _weight_grad_array,
+    weight_grad_array,
     lambda x, g, weight_shape, window, groups, cols=None, rows=None: Conv2dWeightGrad.apply(
         x, g, weight_shape=tuple(weight_shape), window=window, groups=groups),
     "conv2d_weight_grad")
