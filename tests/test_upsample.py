@@ -168,3 +168,12 @@ def test_second_derivatives_through_interpolate_match_torch():
 def test_bad_arguments_are_named(arguments, message):
     with pytest.raises(ValueError, match=message):
         F.interpolate(ag.zeros((1, 2, 3, 4)), **arguments)
+
+
+def test_interpolating_integers_is_refused_but_nearest_copies_them():
+    ids = ag.Tensor(np.arange(6).reshape(1, 1, 2, 3))
+    with pytest.raises(TypeError, match=r"interpolate: mode 'bilinear' needs a floating-point "
+                                        r"input, got dtype int64"):
+        F.interpolate(ids, scale_factor=2, mode="bilinear")
+    out = F.interpolate(ids, scale_factor=2)
+    assert out.dtype == np.int64 and out.data[0, 0, 3, 5] == 5

@@ -301,6 +301,8 @@ def adaptive_avg_pool2d(x: Tensor, output_size) -> Tensor:
 
 def _adaptive(x: Tensor, out: tuple, op: str) -> Tensor:
     spatial = x.shape[x.ndim - len(out):]
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
     if min(out) <= 0 or min(spatial) <= 0:
         raise ValueError(f"{op}: output_size {out} and the input's sizes {spatial} must be "
                          f"positive (input shape {x.shape})")

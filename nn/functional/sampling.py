@@ -237,6 +237,9 @@ def interpolate(x: Tensor, size: int | Sequence[int] | None = None,
                          f"{' or '.join(str(d + 2) + '-D' for d in _MODES[mode])} input, "
                          f"got shape {x.shape}")
     linear = mode in ("linear", "bilinear")
+    if (linear or mode == "area") and x.dtype.kind != "f":
+        raise TypeError(f"interpolate: mode {mode!r} needs a floating-point input, got dtype "
+                        f"{x.dtype}")
     if align_corners is not None and not linear:
         raise ValueError("interpolate: align_corners can only be set with the interpolating "
                          f"modes linear and bilinear, not {mode!r}")
