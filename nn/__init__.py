@@ -6,8 +6,8 @@ from autograd.anomaly import register_library as _register_library
 from nn import data, datasets, functional, init, metrics, optim, utils
 from nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from nn.conv import Conv2d
-from nn.dropout import Dropout
+from nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from nn.dropout import Dropout, Dropout2d
 from nn.embedding import Embedding
 from nn.linear import MLP, Flatten, Identity, Linear
 from nn.losses import (
@@ -20,12 +20,20 @@ from nn.losses import (
     NLLLoss,
 )
 from nn.module import Module, Parameter
-from nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from nn.plotting import plot_history
-from nn.pooling import AvgPool2d, MaxPool2d
+from nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from nn.serialization import load, save
 from nn.training import evaluate, fit, predict
+from nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "functional", "init", "Module", "ModuleList", "Parameter", "Sequential", "Linear",
@@ -37,6 +45,10 @@ __all__ = [
     "data", "datasets", "metrics", "fit", "evaluate", "predict", "plot_history",
     "ModuleDict", "ParameterList", "ParameterDict",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+    # the conv family
+    "Conv1d", "ConvTranspose2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "GroupNorm",
+    "Dropout2d",
 ]
 
 _register_library(_os.path.dirname(__file__))  # detect_anomaly points past nn's frames

@@ -1,4 +1,4 @@
-"""Normalisation layers ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``.
+"""Normalisation layers ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``, ``GroupNorm``.
 
 They call ``nn.functional.batch_norm`` / ``layer_norm``: the fused ``normalize`` op
 (one closed-form backward, second derivatives included), then ``* weight + bias``.
@@ -11,11 +11,11 @@ import numpy as np
 import autograd as ag
 from autograd.tensor import as_tensor
 from nn.functional.normalization import as_shape as _as_shape
-from nn.functional.normalization import batch_norm, layer_norm
+from nn.functional.normalization import batch_norm, group_norm, layer_norm
 from nn.functional.normalization import values_per_channel as _values_per_channel
 from nn.module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"]
 
 
 class _BatchNorm(Module):
@@ -146,3 +146,48 @@ class LayerNorm(Module):
         """As PyTorch prints it."""
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+class GroupNorm(Module):
+    """Group normalisation, as PyTorch's ``nn.GroupNorm``: (N, C, *) -> the same shape.
+
+    The ``num_channels`` channels split into ``num_groups`` groups; each sample's group is
+    standardised over its channels and positions (biased variance), then scaled and
+    shifted per channel by ``weight`` (ones) and ``bias`` (zeros), each (C,), when
+    ``affine``. ``num_groups=1`` normalises like LayerNorm over (C, *); ``num_groups=C``
+    like InstanceNorm. Unlike BatchNorm it is the same in train and eval mode.
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, *, bias: bool = True) -> None:
+        super().__init__()
+        for name, value in (("num_groups", num_groups), ("num_channels", num_channels)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"GroupNorm: {name} must be a positive int, got {value!r}")
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        self.eps = eps
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(np.ones(self.num_channels, dtype=np.float32))
+        else:
+            self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = Parameter(np.zeros(self.num_channels, dtype=np.float32))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, x: ag.Tensor) -> ag.Tensor:
+        """(N, C, *) -> (N, C, *)."""
+        shape = tuple(np.shape(x))
+        if len(shape) < 2 or shape[1] != self.num_channels:
+            raise ValueError(f"{self!r}: expected input of shape (N, {self.num_channels}, *), "
+                             f"got {shape}")
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        """As PyTorch prints it."""
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
+                f"affine={self.affine}, bias={self.bias is not None}")

@@ -573,6 +573,40 @@ NN_CASES = [
         r"\(expected \(2, 4\)\)"),
     row("lstm-cell-hx-not-a-pair", lambda: nn.LSTMCell(3, 4)(randn(2, 3), randn(2, 4)),
         TypeError, r"LSTMCell: hx must be a tuple \(h, c\), got Tensor"),
+    # the conv family (issue 14)
+    row("conv-groups-do-not-divide", lambda: nn.Conv2d(3, 4, 3, groups=2), ValueError,
+        r"Conv2d: in_channels must be divisible by groups, got in_channels=3, groups=2"),
+    row("conv-same-with-stride", lambda: nn.Conv2d(1, 1, 3, stride=2, padding="same"),
+        ValueError, r"Conv2d: padding='same' is not supported for strided convolutions"),
+    row("conv-dilated-kernel-too-large",
+        lambda: nn.Conv2d(1, 1, 3, dilation=3)(randn(1, 1, 6, 6)), ValueError,
+        r"conv2d: kernel size \(3, 3\) with dilation \(3, 3\) spans \(7, 7\), which is larger "
+        r"than the padded input \(6, 6\)"),
+    row("conv-reflect-padding-too-large",
+        lambda: nn.Conv2d(1, 1, 3, padding=2, padding_mode="reflect")(randn(1, 1, 2, 4)),
+        ValueError, r"padding \(2, 2\) is too large for padding_mode='reflect' on an axis of "
+                    r"size 2"),
+    row("conv1d-wrong-channels", lambda: nn.Conv1d(3, 1, 3)(randn(1, 2, 5)), ValueError,
+        r"Conv1d\(3, 1, .*expected input of shape \(N, 3, L\), got \(1, 2, 5\)"),
+    row("conv_transpose-output-padding",
+        lambda: nn.ConvTranspose2d(1, 1, 3, stride=2, output_padding=2)(randn(1, 1, 3, 3)),
+        ValueError, r"conv_transpose2d: output_padding must be non-negative and smaller than "
+                    r"either stride or dilation, got output_padding \(2, 2\), stride \(2, 2\)"),
+    row("max_pool-dilated-padding", lambda: nn.MaxPool2d(2, padding=2)(randn(1, 1, 6, 6)),
+        ValueError, r"max_pool2d: padding \(2, 2\) must be at most half of kernel_size"),
+    row("max_pool1d-not-3d", lambda: nn.MaxPool1d(2)(randn(1, 1, 4, 4)), ValueError,
+        r"MaxPool1d\(.*expected input of shape \(N, C, L\), got \(1, 1, 4, 4\)"),
+    row("adaptive_avg_pool-zero-size", lambda: nn.AdaptiveAvgPool2d(0)(randn(1, 1, 4, 4)),
+        ValueError, r"adaptive_avg_pool2d: output_size \(0, 0\) .*must be positive"),
+    row("interpolate-both-size-and-scale",
+        lambda: nn.Upsample(size=4, scale_factor=2)(randn(1, 1, 2, 2)), ValueError,
+        r"interpolate: either size or scale_factor should be defined, and only one of them"),
+    row("interpolate-bilinear-on-3d", lambda: nn.Upsample(size=4, mode="bilinear")(randn(1, 1, 2)),
+        ValueError, r"interpolate: mode 'bilinear' expects a 4-D input, got shape \(1, 1, 2\)"),
+    row("group_norm-indivisible", lambda: nn.GroupNorm(3, 4), ValueError,
+        r"GroupNorm: num_channels \(4\) must be divisible by num_groups \(3\)"),
+    row("dropout2d-bad-p", lambda: nn.Dropout2d(-0.5), ValueError,
+        r"Dropout2d: dropout probability has to be between 0 and 1, but got -0.5"),
 ]
 
 

@@ -21,7 +21,8 @@ def run(script: str, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600, check=False)
 
 
-@pytest.mark.parametrize("name", ["mlp", "cnn", "overhead", "deep", "memory", "rnn"])
+@pytest.mark.parametrize("name", ["mlp", "cnn", "overhead", "deep", "memory", "rnn",
+                                  "conv_family"])
 def test_benchmark_runs_and_reports(name):
     done = run(f"{name}.py", "--quick", "--no-torch", "--threads", "1")
     assert done.returncode == 0, done.stderr
@@ -31,7 +32,8 @@ def test_benchmark_runs_and_reports(name):
     assert all(target["met"] is None for target in record["targets"])  # quick: not judged
 
 
-@pytest.mark.parametrize("name", ["run", "mlp", "cnn", "overhead", "deep", "memory", "rnn"])
+@pytest.mark.parametrize("name", ["run", "mlp", "cnn", "overhead", "deep", "memory", "rnn",
+                                  "conv_family"])
 def test_benchmark_has_help(name):
     done = run(f"{name}.py", "--help")
     assert done.returncode == 0 and "usage:" in done.stdout

@@ -122,7 +122,8 @@ FOLD_CASES = [((2, 3, 5, 5), (3, 3), (1, 1), (0, 0)),
 @pytest.mark.parametrize("shape, kernel, stride, padding", FOLD_CASES)
 def test_unfold_matches_reference(shape, kernel, stride, padding):
     x = _random(shape, 0)
-    np.testing.assert_array_equal(unfold(ag.Tensor(x), kernel, stride, padding).data,
+    np.testing.assert_array_equal(unfold(ag.Tensor(x), kernel, stride=stride,
+                                         padding=padding).data,
                                   unfold_reference(x, kernel, stride, padding))
 
 
@@ -130,7 +131,7 @@ def test_unfold_matches_reference(shape, kernel, stride, padding):
 def test_fold_is_the_adjoint_of_unfold(shape, kernel, stride, padding):
     x = _random(shape, 0)
     cols = _random(unfold_reference(x, kernel, stride, padding).shape, 1)
-    folded = fold(ag.Tensor(cols), shape[2:], kernel, stride, padding).data
+    folded = fold(ag.Tensor(cols), shape[2:], kernel, stride=stride, padding=padding).data
     # <unfold(x), cols> == <x, fold(cols)> for every x and cols
     np.testing.assert_allclose(np.sum(unfold_reference(x, kernel, stride, padding) * cols),
                                np.sum(x * folded), rtol=1e-12)
@@ -141,10 +142,11 @@ def test_unfold_and_fold_gradcheck_and_gradgradcheck(shape, kernel, stride, padd
     x = ag.Tensor(_random(shape, 0), requires_grad=True)
     cols = ag.Tensor(_random(unfold_reference(x.data, kernel, stride, padding).shape, 1),
                      requires_grad=True)
-    assert ag.gradcheck(lambda x: unfold(x, kernel, stride, padding) ** 2, (x,))
-    assert ag.gradcheck(lambda c: fold(c, shape[2:], kernel, stride, padding) ** 2, (cols,))
-    assert ag.gradgradcheck(lambda x: unfold(x, kernel, stride, padding) ** 2, (x,))
-    assert ag.gradgradcheck(lambda c: fold(c, shape[2:], kernel, stride, padding) ** 2, (cols,))
+    geometry = {"stride": stride, "padding": padding}
+    assert ag.gradcheck(lambda x: unfold(x, kernel, **geometry) ** 2, (x,))
+    assert ag.gradcheck(lambda c: fold(c, shape[2:], kernel, **geometry) ** 2, (cols,))
+    assert ag.gradgradcheck(lambda x: unfold(x, kernel, **geometry) ** 2, (x,))
+    assert ag.gradgradcheck(lambda c: fold(c, shape[2:], kernel, **geometry) ** 2, (cols,))
 
 
 def test_fold_rejects_columns_that_do_not_match_the_output_size():

@@ -103,7 +103,8 @@ def test_max_pool2d_gradcheck(shape, kernel, stride, padding):
 @pytest.mark.parametrize("count_include_pad", [True, False])
 def test_avg_pool2d_gradcheck(shape, kernel, stride, padding, count_include_pad):
     x = ag.Tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
-    assert ag.gradcheck(lambda x: avg_pool2d(x, kernel, stride, padding, count_include_pad), (x,))
+    assert ag.gradcheck(lambda x: avg_pool2d(
+        x, kernel, stride, padding, count_include_pad=count_include_pad), (x,))
 
 
 @pytest.mark.parametrize("shape, kernel, stride, padding", CASES[:4], ids=IDS[:4])
@@ -112,7 +113,8 @@ def test_pooling_gradgradcheck(shape, kernel, stride, padding):
     # squared, so that the second derivative is not identically zero
     assert ag.gradgradcheck(lambda x: max_pool2d(x, kernel, stride, padding) ** 2, (x,))
     assert ag.gradgradcheck(lambda x: avg_pool2d(x, kernel, stride, padding) ** 2, (x,))
-    assert ag.gradgradcheck(lambda x: avg_pool2d(x, kernel, stride, padding, False) ** 2, (x,))
+    assert ag.gradgradcheck(lambda x: avg_pool2d(
+        x, kernel, stride, padding, count_include_pad=False) ** 2, (x,))
 
 
 def test_max_pool2d_ties_send_the_gradient_to_the_first_maximum():
@@ -162,7 +164,8 @@ def test_pooling_modules_apply_the_functions():
 
 
 def test_pooling_module_repr():
-    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0)"
+    assert repr(nn.MaxPool2d(2)) == (
+        "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)")
     assert repr(nn.AvgPool2d(3, 1, 1)) == "AvgPool2d(kernel_size=3, stride=1, padding=1)"
     assert repr(nn.AvgPool2d(3, count_include_pad=False)) == (
         "AvgPool2d(kernel_size=3, stride=3, padding=0, count_include_pad=False)")
@@ -206,7 +209,8 @@ def test_pooling_matches_torch():
         (expected * torch.tensor(weights)).sum().backward()
         np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-12)
         for include in (True, False):
-            out = avg_pool2d(ag.Tensor(x), kernel, stride, padding, include)
+            out = avg_pool2d(ag.Tensor(x), kernel, stride, padding,
+                             count_include_pad=include)
             expected = functional.avg_pool2d(torch.tensor(x), kernel, stride, padding,
                                              count_include_pad=include)
             np.testing.assert_allclose(out.data, expected.numpy(), rtol=1e-12)

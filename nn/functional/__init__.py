@@ -5,7 +5,7 @@
 Every function takes Tensors (ndarrays and Python lists are wrapped) and returns a
 Tensor in the graph. The layers in ``nn`` call these. The fused kernels (ops with
 their own backward: linear, gelu, conv2d and its gradients, unfold/fold, pooling,
-normalize, the cross-entropies) live next to their functions.
+normalize, the cross-entropies, resample) live next to their functions.
 """
 
 from nn.functional import activation as _activation
@@ -15,6 +15,7 @@ from nn.functional import linear as _linear
 from nn.functional import loss as _loss
 from nn.functional import normalization as _normalization
 from nn.functional import pooling as _pooling
+from nn.functional import sampling as _sampling
 from nn.functional.activation import *  # noqa: F403
 from nn.functional.conv import *  # noqa: F403
 from nn.functional.dropout import *  # noqa: F403
@@ -22,6 +23,7 @@ from nn.functional.linear import *  # noqa: F403
 from nn.functional.loss import *  # noqa: F403
 from nn.functional.normalization import *  # noqa: F403
 from nn.functional.pooling import *  # noqa: F403
+from nn.functional.sampling import *  # noqa: F403
 
 __all__ = sorted(name for module in (_activation, _conv, _dropout, _linear, _loss, _normalization,
-                                     _pooling) for name in module.__all__)
+                                     _pooling, _sampling) for name in module.__all__)

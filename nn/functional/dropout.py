@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 import autograd as ag
 
-__all__ = ["dropout"]
+__all__ = ["dropout", "dropout2d"]
 
 
 def check_probability(p: float, name: str) -> float:
@@ -33,3 +35,25 @@ def dropout(x: ag.Tensor, p: float = 0.5, training: bool = True) -> ag.Tensor:
     return x * mask
 
 
+def dropout2d(x: ag.Tensor, p: float = 0.5, training: bool = True) -> ag.Tensor:
+    """Zero whole channels of (N, C, H, W) with probability ``p``, scale the rest by
+    ``1 / (1 - p)``, as PyTorch's ``F.dropout2d``.
+
+    One draw per (sample, channel): the mask has shape (N, C, 1, 1). As in PyTorch, a
+    3-D input is taken as (N, C, L) (with a warning), and other ranks >= 2 as (N, C, *).
+    d/dx = mask / (1 - p).
+    """
+    p = check_probability(p, "dropout2d")
+    x = x if isinstance(x, ag.Tensor) else ag.Tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"dropout2d: expected an input of shape (N, C, H, W), got {x.shape}")
+    if x.ndim != 4:
+        warnings.warn(f"dropout2d: a {x.ndim}-D input of shape {x.shape} is taken as (N, C, *): "
+                      "whole channels are dropped, as PyTorch does", stacklevel=2)
+    if not training or p == 0.0:
+        return x
+    shape = x.shape[:2] + (1,) * (x.ndim - 2)
+    if p == 1.0:
+        return x * np.zeros(shape, dtype=x.dtype)
+    scale = x.dtype.type(1.0 / (1.0 - p))
+    return x * np.where(np.random.random_sample(shape) >= p, scale, x.dtype.type(0))

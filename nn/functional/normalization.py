@@ -15,7 +15,7 @@ from autograd import Op, Tensor
 from autograd.ops import dual
 from autograd.tensor import as_tensor
 
-__all__ = ["batch_norm", "layer_norm", "normalize"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "normalize"]
 
 
 def normalize_arrays(x: np.ndarray, axes: tuple, eps: float):
@@ -152,3 +152,114 @@ def as_shape(normalized_shape) -> tuple:
     if isinstance(normalized_shape, numbers.Integral):
         return (int(normalized_shape),)
     return tuple(int(size) for size in normalized_shape)
+
+
+# --------------------------------------------------------------------------- group_norm
+# One fused op: the affine map is folded into the normalisation, so forward and backward
+# each make a few passes over x instead of one per elementary op. Shapes below: x viewed
+# as (N, C, S) with S the positions, and as (N, G, M) with M = C/G * S per group.
+
+
+def _group_stats(x: np.ndarray, groups: int, eps: float):
+    """``(centered, inv_std)``: x minus its mean per (sample, group), shape (N, C, S), and
+    1/sqrt(var + eps), (N, G, 1); x_hat = centered * inv_std."""
+    n = x.shape[0]
+    grouped = x.reshape(n, groups, -1)
+    centered = grouped - grouped.mean(axis=2, keepdims=True)
+    var = np.einsum("ngm,ngm->ng", centered, centered)[..., None] / centered.shape[2]
+    return centered.reshape(n, x.shape[1], -1), 1.0 / np.sqrt(var + eps)
+
+
+def _per_group(values: np.ndarray, groups: int) -> np.ndarray:
+    """(N, C, 1) -> (N, G, 1): the sum over each group's channels."""
+    return values.reshape(values.shape[0], groups, -1).sum(axis=2, keepdims=True)
+
+
+def _channels(per_group: np.ndarray, channels: int) -> np.ndarray:
+    """(N, G, 1) -> (N, C, 1): each channel's group value."""
+    return np.repeat(per_group, channels // per_group.shape[1], axis=1)
+
+
+def _group_norm_grads_array(grad, x, weight, ctx):
+    """dx, dw, db from per-channel sums: with h = g * w, dx = inv_std * (h - mean(h) -
+    x_hat * mean(h * x_hat)), means over the group, computed as A*g + B*centered + C."""
+    n, c = grad.shape[:2]
+    g = grad.reshape(n, c, -1)
+    centered, groups = ctx.centered, ctx.groups
+    inv_std = _channels(ctx.inv_std, c)  # (N, C, 1)
+    sum_g = np.einsum("ncs->nc", g)[..., None]
+    sum_g_x_hat = np.einsum("ncs,ncs->nc", g, centered)[..., None] * inv_std
+    scale = np.ones((c, 1), grad.dtype) if weight is None else weight[:, None]
+    count = centered.shape[2] * (c // groups)
+    mean_h = _channels(_per_group(sum_g * scale, groups), c) / count
+    mean_h_x_hat = _channels(_per_group(sum_g_x_hat * scale, groups), c) / count
+    grad_x = np.multiply(g, inv_std * scale)
+    grad_x -= centered * (inv_std * inv_std * mean_h_x_hat)
+    grad_x -= inv_std * mean_h
+    return grad_x.reshape(grad.shape), sum_g_x_hat.sum(axis=(0, 2)), sum_g.sum(axis=(0, 2))
+
+
+def _group_norm_grads_tensor(grad, x, weight, ctx):
+    """The same gradients composed of recorded ops (``normalize``), for second derivatives."""
+    n, c, groups = x.shape[0], x.shape[1], ctx.groups
+    view = (1, c) + (1,) * (x.ndim - 2)
+    grouped = x.reshape(n, groups, -1)
+    x_hat = normalize(grouped, 2, ctx.eps)
+    inv_std = (grouped.var(axis=2, keepdims=True) + ctx.eps) ** -0.5
+    h = (grad if weight is None else grad * weight.reshape(view)).reshape(n, groups, -1)
+    grad_x = (h - h.mean(axis=2, keepdims=True)
+              - x_hat * (h * x_hat).mean(axis=2, keepdims=True)) * inv_std
+    axes = (0,) + tuple(range(2, x.ndim))
+    return (grad_x.reshape(x.shape), (grad * x_hat.reshape(x.shape)).sum(axis=axes),
+            grad.sum(axis=axes))
+
+
+group_norm_grads = dual.function(_group_norm_grads_array, _group_norm_grads_tensor,
+                                 "group_norm_grads")
+
+
+class GroupNorm(Op):
+    """y = x_hat * w + b, x_hat standardised per (sample, group of channels), w and b per
+    channel; d/dx = normalize's gradient of g*w over each group, d/dw = sum of g*x_hat,
+    d/db = sum of g"""
+
+    def forward(ctx, x, weight=None, bias=None, *, groups, eps):
+        centered, inv_std = _group_stats(x, groups, eps)
+        ctx.groups, ctx.eps, ctx.centered, ctx.inv_std = groups, eps, centered, inv_std
+        scale = _channels(inv_std, x.shape[1])
+        if weight is not None:
+            scale = scale * weight[:, None]
+        out = np.multiply(centered, scale)
+        if bias is not None:
+            out += bias[:, None]
+        return out.reshape(x.shape)
+
+    def backward(ctx, grad, x, weight):
+        needs = ctx.needs_input_grad
+        grads = group_norm_grads(grad, x, weight, ctx)
+        return tuple(value if need else None for value, need in zip(grads, needs))
+
+
+def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Group normalisation of (N, C, *), as PyTorch's ``F.group_norm``.
+
+    The C channels split into ``num_groups`` groups of C/num_groups; each sample's
+    group is standardised over its channels and positions (mean, biased variance),
+    then ``* weight + bias`` per channel (each (C,) or None).
+    """
+    x = as_tensor(x)
+    if x.ndim < 2 or not isinstance(num_groups, (int, np.integer)) or num_groups <= 0 or (
+            x.shape[1] % num_groups):
+        raise ValueError(f"group_norm: expected an input of shape (N, C, *) with C divisible "
+                         f"by num_groups={num_groups!r}, got {x.shape}")
+    params = {"groups": int(num_groups), "eps": float(eps)}
+    affine = [as_tensor(p, like=x) for p in (weight, bias) if p is not None]
+    for p in affine:
+        if p.shape != (x.shape[1],):
+            raise ValueError(f"group_norm: expected weight and bias of shape ({x.shape[1]},), "
+                             f"got {p.shape}")
+    if weight is None and bias is not None:  # PyTorch allows a shift alone
+        view = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        return GroupNorm.apply(x, **params) + affine[0].reshape(view)
+    return GroupNorm.apply(x, *affine, **params)

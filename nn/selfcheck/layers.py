@@ -15,8 +15,9 @@ from autograd.selfcheck import sampling as s
 from autograd.selfcheck.cases import Case
 from autograd.selfcheck.sampling import Trial
 from nn import functional as F
-from nn.functional import conv, recurrent
+from nn.functional import conv, recurrent, sampling
 from nn.functional.normalization import normalize
+from nn.functional.windows import make_window
 
 
 def layer_trial(module, shape: tuple, rng, label: str, draw=s.normal) -> Trial:
@@ -257,27 +258,161 @@ def _normalize(rng, trial):
 
 
 def _conv_gradient(name: str):
-    """The two gradient ops of conv2d, checked as functions of both their inputs."""
+    """The two other ops of the conv family, checked as functions of both their inputs."""
     def make(rng, trial):
         settings = dict(CONV_SETTINGS[trial % len(CONV_SETTINGS)])
         settings.pop("bias", None)
-        kernel = conv.pair(settings.pop("kernel_size"), "kernel_size", name)
-        geometry = conv.geometry(name, (1, 1, 4, 5), kernel, settings.get("stride", 1),
-                                 settings.get("padding", 0))
-        stride, padding = geometry["stride"], geometry["padding"]
         c_in, c_out = (int(v) for v in rng.integers(1, 3, 2))
         image = (int(rng.integers(1, 3)), c_in, 4, int(rng.integers(3, 6)))
-        weight = (c_out, c_in) + kernel
-        out = (image[0], c_out) + conv.output_hw(image[2], image[3], kernel, stride, padding)
-        label = f"image {image} weight {weight} {geometry}"
-        if name == "conv2d_input_grad":
-            return Trial(lambda g, w: conv.Conv2dInputGrad.apply(
-                g, w, input_shape=image, stride=stride, padding=padding),
+        window = make_window(name, image, settings.pop("kernel_size"), settings.get("stride", 1),
+                             settings.get("padding", 0))
+        weight = (c_out, c_in) + window.kernel
+        out = (image[0], c_out) + window.out_hw(*image[2:])
+        label = f"image {image} weight {weight} {window}"
+        if name == "conv_transpose2d":
+            return Trial(lambda g, w: conv.ConvTranspose2d.apply(
+                g, w, input_shape=image, window=window, groups=1),
                 s.leaves(rng, (out, weight)), label)
         return Trial(lambda x, g: conv.Conv2dWeightGrad.apply(
-            x, g, weight_shape=weight, stride=stride, padding=padding),
+            x, g, weight_shape=weight, window=window, groups=1),
             s.leaves(rng, (image, out)), label)
     return make
+
+
+# ------------------------------------------------------------------ the conv family (issue 14)
+
+
+def _distinct(rng, shape):
+    return s.distinct(rng, [shape])[0]  # no ties: max pooling is differentiable
+
+
+def _cycle(settings: list, build):
+    """A layer row whose trials cycle through ``settings``: ``build(nn, rng, settings)``."""
+    def make(nn, rng, trial):
+        return build(nn, rng, dict(settings[trial % len(settings)]))
+    return make
+
+
+def _conv_layer(layer_name: str, spatial: tuple):
+    """Conv1d/Conv2d with ``channels`` (in, out) taken from the settings."""
+    def build(nn, rng, settings):
+        c_in, c_out = settings.pop("channels")
+        shape = (int(rng.integers(1, 3)), c_in) + spatial
+        return layer_trial(getattr(nn, layer_name)(c_in, c_out, **settings), shape, rng,
+                           f"{layer_name}({c_in}, {c_out}, {settings}) {shape}")
+    return build
+
+
+CONV1D_SETTINGS = [
+    dict(channels=(1, 2), kernel_size=3, stride=2, padding=1),
+    dict(channels=(2, 2), kernel_size=2, dilation=2, padding="same", padding_mode="reflect"),
+    dict(channels=(2, 4), kernel_size=3, groups=2, padding=1, padding_mode="circular",
+         bias=False),
+]
+CONV2D_MORE_SETTINGS = [
+    dict(channels=(2, 4), kernel_size=3, dilation=2, padding=2, groups=2),
+    dict(channels=(1, 2), kernel_size=(2, 3), padding="same", padding_mode="reflect"),
+    dict(channels=(3, 3), kernel_size=3, groups=3, padding=1, padding_mode="replicate"),
+    dict(channels=(2, 2), kernel_size=2, stride=2, padding=1, padding_mode="circular",
+         dilation=(1, 2)),
+]
+CONV_TRANSPOSE_SETTINGS = [
+    dict(channels=(1, 2), kernel_size=3, stride=2, padding=1, output_padding=1),
+    dict(channels=(2, 4), kernel_size=(2, 3), stride=(1, 2), groups=2, bias=False),
+    dict(channels=(2, 1), kernel_size=3, dilation=2, output_padding=1),  # rows no window reaches
+    dict(channels=(4, 2), kernel_size=(2, 3), groups=2, padding=(0, 1)),  # depthwise, stride 1
+    dict(channels=(2, 2), kernel_size=2, stride=3, padding=(1, 0), dilation=(1, 2)),
+]
+
+
+def _pool_layer(layer_name: str, spatial: tuple, draw=s.normal):
+    def build(nn, rng, settings):
+        shape = (int(rng.integers(1, 3)), int(rng.integers(1, 3))) + spatial
+        return layer_trial(getattr(nn, layer_name)(**settings), shape, rng,
+                           f"{layer_name}({settings}) {shape}", draw=draw)
+    return build
+
+
+MAX_POOL1D_SETTINGS = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1,
+                                                 ceil_mode=True),
+                       dict(kernel_size=2, dilation=2, padding=1)]
+MAX_POOL2D_MORE_SETTINGS = [dict(kernel_size=2, dilation=2, padding=1, ceil_mode=True),
+                            dict(kernel_size=3, stride=2, ceil_mode=True),
+                            dict(kernel_size=(2, 3), stride=(1, 2), dilation=(2, 1))]
+AVG_POOL1D_SETTINGS = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1,
+                                                 ceil_mode=True),
+                       dict(kernel_size=3, stride=2, padding=1, ceil_mode=True,
+                            count_include_pad=False)]
+AVG_POOL2D_MORE_SETTINGS = [dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+                            dict(kernel_size=2, ceil_mode=True, count_include_pad=False),
+                            dict(kernel_size=(2, 3), divisor_override=4)]
+ADAPTIVE_SETTINGS = [dict(output_size=1), dict(output_size=3), dict(output_size=2)]
+ADAPTIVE2D_SETTINGS = [dict(output_size=(2, 3)), dict(output_size=1),
+                       dict(output_size=(None, 2))]
+UPSAMPLE_SETTINGS = [  # (input shape after (N, C), settings)
+    ((3, 2), dict(scale_factor=2)),
+    ((3, 4), dict(size=(5, 3), mode="bilinear")),
+    ((2, 3), dict(scale_factor=(1.5, 2.0), mode="bilinear", align_corners=True)),
+    ((5,), dict(size=3, mode="linear")),
+    ((4, 3), dict(size=(3, 5), mode="nearest-exact")),
+    ((5, 4), dict(size=(2, 3), mode="area")),
+]
+
+
+def _upsample(nn, rng, trial):
+    spatial, settings = UPSAMPLE_SETTINGS[trial % len(UPSAMPLE_SETTINGS)]
+    shape = (int(rng.integers(1, 3)), int(rng.integers(1, 3))) + spatial
+    return layer_trial(nn.Upsample(**settings), shape, rng, f"Upsample({settings}) {shape}")
+
+
+def _group_norm(nn, rng, trial):
+    groups, channels = [(1, 3), (2, 4), (3, 3)][trial % 3]
+    shape = (int(rng.integers(1, 3)), channels) + [(2,), (2, 2), ()][trial % 3]
+    settings = [dict(), dict(bias=False), dict(), dict(affine=False)][trial % 4]
+    module = nn.GroupNorm(groups, channels, **settings)
+    return layer_trial(module, shape, rng, f"GroupNorm({groups}, {channels}, {settings}) {shape}")
+
+
+def _dropout2d(nn, rng, trial):
+    module = nn.Dropout2d(p=0.4)
+    shape = (2, 3) + s.random_shape(rng, 2, 2)
+    seed = int(rng.integers(0, 2**31))
+
+    def with_fixed_mask(x):
+        np.random.seed(seed)  # the same channel mask on every call
+        return module(x)
+
+    return Trial(with_fixed_mask, (s.leaf(s.normal(rng, shape)),), f"Dropout2d(p=0.4) {shape}")
+
+
+def _weight_grad_grouped(rng, trial):
+    """conv2d_weight_grad with groups and dilation, as a function of both inputs."""
+    groups = 1 + trial % 2
+    c_in, c_out = groups * int(rng.integers(1, 3)), groups * int(rng.integers(1, 3))
+    image = (int(rng.integers(1, 3)), c_in, 5, int(rng.integers(4, 6)))
+    window = make_window("conv2d_weight_grad", image, (2, 2), 1 + trial % 2,
+                         ((1, 0), (0, 1)), (2, 1 + trial % 3))
+    weight = (c_out, c_in // groups) + window.kernel
+    out = (image[0], c_out) + window.out_hw(*image[2:])
+    return Trial(lambda x, g: conv.Conv2dWeightGrad.apply(
+        x, g, weight_shape=weight, window=window, groups=groups),
+        s.leaves(rng, (image, out)), f"image {image} weight {weight} groups {groups} {window}")
+
+
+def _resample(rng, trial):
+    """One table along a random axis: nearest, linear, adaptive windows, padding."""
+    shape = s.random_shape(rng, 1, 3)
+    axis = int(rng.integers(0, len(shape)))
+    size, out = shape[axis], int(rng.integers(1, 6))
+    tables = {"nearest": lambda: sampling.nearest_table(size, out),
+              "linear": lambda: sampling.linear_table(size, out, align_corners=False),
+              "linear aligned": lambda: sampling.linear_table(size, out, align_corners=True),
+              "adaptive": lambda: sampling.adaptive_table(size, out),
+              "padding": lambda: sampling.padding_table(size, size - 1, min(size, 2), "circular")}
+    kind = list(tables)[trial % len(tables)]
+    table = tables[kind]()
+    return Trial(lambda x: sampling.Resample.apply(x, table=table, axis=axis),
+                 (s.leaf(s.normal(rng, shape)),), f"{shape} axis {axis} -> {table.out} ({kind})")
 
 
 def _layer(build):
@@ -303,6 +438,28 @@ LAYERS = [  # (row name, nn attribute, ops exercised, builder)
     ("nn.Flatten", "Flatten", (), _flatten),
     ("nn.MLP", "MLP", (), _mlp),
     ("nn.Dropout", "Dropout", (), _dropout),
+    # the conv family (issue 14)
+    ("nn.Conv1d", "Conv1d", ("conv2d", "resample"),
+     _cycle(CONV1D_SETTINGS, _conv_layer("Conv1d", (5,)))),
+    ("nn.Conv2d(dilation/groups/padding_mode)", "Conv2d", ("conv2d", "resample"),
+     _cycle(CONV2D_MORE_SETTINGS, _conv_layer("Conv2d", (4, 5)))),
+    ("nn.ConvTranspose2d", "ConvTranspose2d", ("conv_transpose2d",),
+     _cycle(CONV_TRANSPOSE_SETTINGS, _conv_layer("ConvTranspose2d", (3, 4)))),
+    ("nn.MaxPool1d", "MaxPool1d", ("max_pool2d",),
+     _cycle(MAX_POOL1D_SETTINGS, _pool_layer("MaxPool1d", (5,), _distinct))),
+    ("nn.MaxPool2d(dilation/ceil_mode)", "MaxPool2d", ("max_pool2d",),
+     _cycle(MAX_POOL2D_MORE_SETTINGS, _pool_layer("MaxPool2d", (5, 4), _distinct))),
+    ("nn.AvgPool1d", "AvgPool1d", ("avg_pool2d",),
+     _cycle(AVG_POOL1D_SETTINGS, _pool_layer("AvgPool1d", (5,)))),
+    ("nn.AvgPool2d(ceil_mode/divisor_override)", "AvgPool2d", ("avg_pool2d",),
+     _cycle(AVG_POOL2D_MORE_SETTINGS, _pool_layer("AvgPool2d", (5, 4)))),
+    ("nn.AdaptiveAvgPool1d", "AdaptiveAvgPool1d", ("resample",),
+     _cycle(ADAPTIVE_SETTINGS, _pool_layer("AdaptiveAvgPool1d", (5,)))),
+    ("nn.AdaptiveAvgPool2d", "AdaptiveAvgPool2d", ("resample",),
+     _cycle(ADAPTIVE2D_SETTINGS, _pool_layer("AdaptiveAvgPool2d", (4, 5)))),
+    ("nn.Upsample", "Upsample", ("resample",), _upsample),
+    ("nn.GroupNorm", "GroupNorm", ("group_norm",), _group_norm),
+    ("nn.Dropout2d", "Dropout2d", (), _dropout2d),
 ]
 
 def _softplus(rng, trial):
@@ -318,8 +475,11 @@ KERNELS = [  # (row name, op exercised, builder)
     ("unfold", "unfold", _unfold_fold("unfold")),
     ("fold", "fold", _unfold_fold("fold")),
     ("normalize", "normalize", _normalize),
-    ("conv2d_input_grad", "conv2d_input_grad", _conv_gradient("conv2d_input_grad")),
+    ("conv_transpose2d", "conv_transpose2d", _conv_gradient("conv_transpose2d")),
     ("conv2d_weight_grad", "conv2d_weight_grad", _conv_gradient("conv2d_weight_grad")),
+    # the conv family (issue 14)
+    ("conv2d_weight_grad(groups/dilation)", "conv2d_weight_grad", _weight_grad_grouped),
+    ("resample", "resample", _resample),
 ]
 
 # Recurrent layers and cells: (row name, ops exercised, builder, second order). The layers
