@@ -6,6 +6,7 @@ import numpy as np
 
 import autograd as ag
 from nn.module import Module
+from nn.parallel.batch_random import random_sample
 
 __all__ = ["Dropout", "dropout"]
 
@@ -20,7 +21,9 @@ def dropout(x: ag.Tensor, p: float = 0.5, training: bool = True) -> ag.Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
     The expected value is unchanged; with ``training=False`` (or ``p=0``) ``x`` is returned
-    as is. Randomness comes from ``np.random`` (seed it with ``np.random.seed``).
+    as is. Randomness comes from ``np.random`` (seed it with ``np.random.seed``); under
+    ``nn.parallel.DistributedDataParallel`` each sample gets the mask one process would
+    give it (see ``nn.parallel.batch_random``).
     d/dx = mask / (1 - p).
     """
     p = _check_probability(p, "dropout")
@@ -30,7 +33,7 @@ def dropout(x: ag.Tensor, p: float = 0.5, training: bool = True) -> ag.Tensor:
     if p == 1.0:
         return x * np.zeros(x.shape, dtype=x.dtype)
     scale = x.dtype.type(1.0 / (1.0 - p))
-    mask = np.where(np.random.random_sample(x.shape) >= p, scale, x.dtype.type(0))
+    mask = np.where(random_sample(x.shape) >= p, scale, x.dtype.type(0))
     return x * mask
 
 
