@@ -1,6 +1,6 @@
 """nn: layers, losses, optimizers and training utilities built on ``autograd``."""
 
-from nn import data, datasets, functional, init, metrics, optim, utils
+from nn import data, datasets, functional, init, metrics, optim, parallel, utils
 from nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.conv import Conv2d
 from nn.dropout import Dropout
@@ -17,6 +17,7 @@ from nn.losses import (
 )
 from nn.module import Module, ModuleList, Parameter, Sequential
 from nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from nn.parallel.sync_batchnorm import SyncBatchNorm
 from nn.pooling import AvgPool2d, MaxPool2d
 from nn.serialization import load, save
 from nn.training import evaluate, fit, predict
@@ -29,4 +30,5 @@ __all__ = [
     "optim", "utils",
     "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout",
     "data", "datasets", "metrics", "fit", "evaluate", "predict",
+    "parallel", "SyncBatchNorm",
 ]
