@@ -52,7 +52,7 @@ class ProcessGroup:
         if self.comm is None or self.size == 1:
             return array.copy()
         total = np.empty_like(array)
-        self.comm.Allreduce(array, total, op=_mpi().SUM)
+        self.comm.Allreduce(array, total)  # mpi4py's default op is SUM
         return total
 
     def start_allreduce_sum(self, buffer: np.ndarray) -> Any:
@@ -63,8 +63,7 @@ class ProcessGroup:
         """
         if self.comm is None or self.size == 1:
             return None
-        mpi = _mpi()
-        return self.comm.Iallreduce(mpi.IN_PLACE, buffer, op=mpi.SUM)
+        return self.comm.Iallreduce(_mpi().IN_PLACE, buffer)  # op: SUM
 
     @staticmethod
     def wait_all(requests: list) -> None:
