@@ -149,3 +149,27 @@ def test_different_parameter_shapes_are_refused_at_construction(tmp_path):
     assert done.returncode != 0
     assert ("DistributedDataParallel: parameter '0.weight' has shape (5, 3) on rank 1 but "
             "(4, 3) on rank 0") in done.stderr
+
+
+def test_the_distributed_benchmark_runs_and_reports():
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "distributed.py"), "--quick"],
+                          capture_output=True, text=True, timeout=4 * TIMEOUT, check=False)
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout.strip().splitlines()[-1])
+    assert record["benchmark"] == "distributed"
+    assert set(record["medians"]) == {"1 proc x 1 thread", "2 procs x 1 thread",
+                                      "1 proc x 2 threads"}
+    assert record["medians"]["2 procs x 1 thread"]["gradients seconds"] > 0
+    assert [row["bytes"] for row in record["allreduce"]] == [4096, 65536, 940608]
+
+
+@pytest.mark.skipif(not Path(nn.datasets.FASHION_MNIST_ROOT).is_dir(),
+                    reason="needs Fashion-MNIST (apt-get install dataset-fashion-mnist)")
+def test_the_example_trains_distributed_and_only_rank_0_reports(tmp_path):
+    done = mpiexec(str(ROOT / "examples" / "fashion_mnist_mlp.py"), "--distributed",
+                   "--epochs", "1", "--train-size", "2000", "--no-progress",
+                   "--out-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "data-parallel over 2 processes: 64 of every batch of 128 each" in done.stdout
+    assert done.stdout.count("test accuracy") == 1
+    assert (tmp_path / "fashion_mnist_mlp.npz").exists()
