@@ -40,12 +40,12 @@ def train(model: nn.Module, processes: int, rank: int | None) -> nn.Module:
     """STEPS steps of SGD; global batches of ``processes * BATCH`` rows.
 
     ``rank=None``: one process takes every row; otherwise this process takes rows
-    ``rank * BATCH`` to ``(rank + 1) * BATCH`` (its share, in rank order).
+    ``rank, rank + processes, ...`` (its share, dealt out as DistributedSampler does).
     """
     optimizer = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-3)
     rng = np.random.default_rng(1)
     loss_fn = nn.CrossEntropyLoss()
-    rows = slice(None) if rank is None else slice(rank * BATCH, (rank + 1) * BATCH)
+    rows = slice(None) if rank is None else slice(rank, None, processes)
     for _ in range(STEPS):
         x = rng.standard_normal((processes * BATCH, FEATURES))
         y = rng.integers(0, CLASSES, processes * BATCH)
@@ -123,7 +123,8 @@ def fit_data() -> TensorDataset:
 
 def fit_model() -> nn.Module:
     np.random.seed(3)
-    return nn.Sequential(nn.Linear(FEATURES, 16), nn.ReLU(), nn.Linear(16, CLASSES)).double()
+    return nn.Sequential(nn.Linear(FEATURES, 16), nn.ReLU(), nn.Dropout(0.25),
+                         nn.Linear(16, CLASSES)).double()
 
 
 def fit_run(model: nn.Module, processes: int, rank: int, verbose: bool) -> dict:
@@ -149,6 +150,19 @@ def fit(out: str) -> None:
     np.savez(os.path.join(out, f"rank{rank}.npz"), **ddp.module.state_dict())
 
 
+def random_states(out: str) -> None:
+    """Rank 1 draws more noise than rank 0; after a backward both generators agree again."""
+    rank = nn.parallel.rank()
+    ddp = nn.parallel.DistributedDataParallel(nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5)))
+    before = np.random.random_sample(2).tolist()
+    if rank == 1:
+        np.random.random_sample(7)
+    ddp(ag.ones(2 + rank, 3)).sum().backward()  # batches of different sizes, too
+    after = np.random.random_sample(2).tolist()
+    with open(os.path.join(out, f"rank{rank}.json"), "w") as file:
+        json.dump({"before": before, "after": after}, file)
+
+
 def fails_on_rank_1(out: str) -> None:
     """Rank 1 raises while rank 0 waits for it in backward's all-reduce."""
     rank = nn.parallel.rank()
@@ -167,6 +181,7 @@ def mismatched_shapes(out: str) -> None:
 
 
 SCENARIOS = {"equality": equality, "gradients": gradients, "fit": fit,
+             "random_states": random_states,
              "fails_on_rank_1": fails_on_rank_1, "mismatched_shapes": mismatched_shapes}
 
 if __name__ == "__main__":

@@ -129,18 +129,6 @@ def test_a_model_that_differs_between_processes_is_named_with_both_shapes(rank_0
     assert "every process must build the same model" in str(caught.value)
 
 
-class _TwoProcesses:
-    """A group of two processes, this one rank 1, each with a batch of ``rows``."""
-
-    size, rank = 2, 1
-
-    def __init__(self, rows: int) -> None:
-        self.rows = rows
-
-    def allgather(self, value):
-        return [self.rows, value]
-
-
 def test_noise_outside_a_split_is_numpys():
     np.random.seed(5)
     expected = np.random.random_sample((3, 4))
@@ -148,30 +136,31 @@ def test_noise_outside_a_split_is_numpys():
     np.testing.assert_array_equal(random_sample((3, 4)), expected)
 
 
-def test_rank_1_gets_its_rows_of_the_global_batch_and_the_generator_moves_as_for_all():
+@pytest.mark.parametrize("rank", [0, 1, 2])
+def test_rank_r_gets_rows_r_r_plus_n_of_the_global_batch_and_the_generator_moves_as_for_all(
+        rank):
     np.random.seed(5)
-    whole = np.random.random_sample((5, 4))
+    whole = np.random.random_sample((6, 4))  # 3 processes with 2 samples each
     after = np.random.random_sample(2)
     np.random.seed(5)
-    with split_batch(_TwoProcesses(2), 3):
-        mine = random_sample((3, 4))
-    np.testing.assert_array_equal(mine, whole[2:])
+    with split_batch(rank, 3, 2):
+        mine = random_sample((2, 4))
+    np.testing.assert_array_equal(mine, whole[[rank, rank + 3]])
     np.testing.assert_array_equal(np.random.random_sample(2), after)
 
 
 def test_dropout_inside_a_split_uses_the_global_samples_mask():
-    x = ag.ones(3, 4)
     np.random.seed(6)
-    whole = nn.Dropout(0.5)(ag.ones(5, 4)).data
+    whole = nn.Dropout(0.5)(ag.ones(6, 4)).data
     np.random.seed(6)
-    with split_batch(_TwoProcesses(2), 3):
-        mine = nn.Dropout(0.5)(x).data
-    np.testing.assert_array_equal(mine, whole[2:])
+    with split_batch(1, 2, 3):
+        mine = nn.Dropout(0.5)(ag.ones(3, 4)).data
+    np.testing.assert_array_equal(mine, whole[1::2])
 
 
 def test_noise_whose_first_axis_is_not_the_batch_is_drawn_as_usual():
     np.random.seed(7)
     expected = np.random.random_sample((4, 3))
     np.random.seed(7)
-    with split_batch(_TwoProcesses(2), 3):
+    with split_batch(1, 2, 3):
         np.testing.assert_array_equal(random_sample((4, 3)), expected)

@@ -122,6 +122,8 @@ def test_no_sync_accumulates_locally_and_the_next_backward_averages_the_sum(grad
 
 
 def test_fit_and_evaluate_add_up_over_processes_and_only_rank_0_prints(tmp_path):
+    # Two processes with DistributedSamplers against one reading the same shuffled epochs
+    # (a sampler of one replica) with the global batch: dropout masks follow the samples.
     done = run_scenario("fit", tmp_path)
     assert done.returncode == 0, done.stderr
     expected_model = worker.fit_model()
@@ -135,6 +137,14 @@ def test_fit_and_evaluate_add_up_over_processes_and_only_rank_0_prints(tmp_path)
             np.testing.assert_allclose(trained[key], value, rtol=1e-8, atol=1e-10)
     lines = [line for line in done.stdout.splitlines() if line.startswith("epoch ")]
     assert [line.split()[1] for line in lines] == ["1/2", "2/2"], done.stdout
+
+
+def test_a_backward_brings_the_processes_random_states_back_together(tmp_path):
+    done = run_scenario("random_states", tmp_path)
+    assert done.returncode == 0, done.stderr
+    rank_0, rank_1 = (json.loads((tmp_path / f"rank{rank}.json").read_text()) for rank in (0, 1))
+    assert rank_0["before"] == rank_1["before"]  # rank 0's state, handed out at construction
+    assert rank_0["after"] == rank_1["after"]
 
 
 def test_an_exception_on_one_rank_ends_the_job_with_its_error(tmp_path):

@@ -1,21 +1,28 @@
 """Random numbers per sample of a batch split across processes (dropout masks).
 
-For N processes with per-process batches to train exactly as one process with their
-concatenation, every random draw that depends on the sample — a dropout mask — must be
-the same as that one process would make, whatever the split. The rule:
+For N processes with batches of B samples to train exactly as one process with batches
+of N·B, every random draw that depends on the sample — a dropout mask — must be the one
+that process would make, however the batch is split. The rule, which needs no message:
 
-- Inside ``DistributedDataParallel.forward`` the *global batch* is the processes'
-  batches concatenated in rank order; this process holds rows ``offset`` to
-  ``offset + rows`` of it (learnt with one small ``allgather`` of the batch sizes, the
-  first time a layer asks for noise in that forward).
-- A layer asks :func:`random_sample` for noise of its input's shape. When the first
-  axis is this process's batch, *every* process draws the noise of the whole global
-  batch from NumPy's global generator and keeps its own rows. The generators agree on
-  every process (``DistributedDataParallel`` hands out rank 0's state when it is built),
-  so each sample gets the very numbers the single process would give it, and the
-  generators stay in step afterwards.
+- Inside ``DistributedDataParallel.forward`` the *global batch* interleaves the
+  processes' batches: sample i of rank r is row ``i·N + r`` of the global batch. That is
+  the order in which ``DistributedSampler`` deals a shuffled epoch out (rank r gets
+  entries r, r + N, r + 2N, ...), so the global batch is exactly the batch of a single
+  process reading the same shuffled epoch N·B samples at a time.
+- A layer asks :func:`random_sample` for noise of its input's shape. When the first axis
+  is this process's batch of B, every process draws the noise of the whole global batch
+  (N·B rows) from NumPy's global generator and keeps rows r, r + N, ... The generators
+  agree on every process (``DistributedDataParallel`` hands out rank 0's state when it is
+  built, and restores agreement after any backward that finds them apart), so each
+  sample gets the very numbers the single process gives it.
 - Anywhere else (outside a data-parallel forward, or noise whose first axis is not the
   batch) it is ``np.random.random_sample(shape)``, unchanged.
+
+If the processes' batches differ in size (not with ``DistributedSampler``, which pads
+the shards to equal length), each still uses distinct rows of its draw, so no two
+samples share a mask; the generators then disagree until the next backward brings rank
+0's state back (see ``DistributedDataParallel``). Such a step is not the single-process
+step anyway: its gradient is an average of per-process means.
 
 The price is that each process draws N times the noise it uses, which is small next to
 the matrix products of the layers around a dropout.
@@ -29,48 +36,24 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from nn.parallel.comm import ProcessGroup
-
 __all__ = ["random_sample", "split_batch"]
 
 
-class _Split:
-    """This process's rows of the global batch of one data-parallel forward."""
-
-    def __init__(self, group: ProcessGroup, rows: int | None) -> None:
-        self.group = group
-        self.rows = rows
-        self.located = False
-        self.offset = 0
-        self.total: int | None = None
-
-    def locate(self) -> None:
-        """Learn where this process's rows sit: one allgather, on first use in the forward."""
-        if self.located:
-            return
-        self.located = True
-        sizes = self.group.allgather(self.rows)
-        if all(size is not None for size in sizes):  # the same decision on every process
-            self.offset = sum(sizes[: self.group.rank])
-            self.total = sum(sizes)
-
-
 class _Current(threading.local):
-    split: _Split | None = None
+    split: tuple[int, int, int] | None = None  # (rank, processes, rows)
 
 
 _current = _Current()
 
 
 @contextlib.contextmanager
-def split_batch(group: ProcessGroup, rows: int | None) -> Iterator[None]:
-    """Within the block, this process's batch of ``rows`` samples is its share of the global one.
+def split_batch(rank: int, processes: int, rows: int | None) -> Iterator[None]:
+    """Within the block, this process's batch of ``rows`` samples is its part of the global one.
 
-    ``rows`` is None when the forward has no batched input; every process must then
-    say None for the rule to apply (it is decided the same way everywhere).
+    ``rows`` is None when the forward has no batched input (the rule is then off).
     """
     previous = _current.split
-    _current.split = _Split(group, rows) if group.size > 1 else None
+    _current.split = (rank, processes, rows) if processes > 1 and rows else None
     try:
         yield
     finally:
@@ -83,10 +66,8 @@ def random_sample(shape: tuple) -> np.ndarray:
     The same numbers as ``np.random.random_sample(shape)`` outside a data-parallel forward.
     """
     split = _current.split
-    if split is None:
+    if split is None or len(shape) == 0 or shape[0] != split[2]:
         return np.random.random_sample(shape)
-    split.locate()
-    if split.total is None or len(shape) == 0 or shape[0] != split.rows:
-        return np.random.random_sample(shape)
-    noise = np.random.random_sample((split.total,) + tuple(shape[1:]))
-    return noise[split.offset : split.offset + split.rows]
+    rank, processes, rows = split
+    noise = np.random.random_sample((processes * rows,) + tuple(shape[1:]))
+    return noise[rank::processes]

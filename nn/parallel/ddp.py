@@ -26,7 +26,11 @@ Each bucket carries one extra number per parameter: how many processes hold a gr
 for it. A parameter that no process used keeps ``grad = None`` (so optimizers skip it,
 as in one process); one that only some processes used gets the average with zeros from
 the others. Nothing waits for a gradient that never comes, so unused parameters cannot
-hang the job.
+hang the job. The first bucket also carries a fingerprint of every process's NumPy
+random state; when they differ (batches of different sizes drew different amounts of
+dropout noise, or the script drew differently per rank), every process takes rank 0's
+state back, so dropout masks keep following the per-sample rule of
+``nn.parallel.batch_random`` — without a message of their own.
 
 ``state_dict()`` follows PyTorch: the wrapper is a Module whose only child is ``module``,
 so its keys carry the prefix ``module.`` (``module.0.weight``). Save
@@ -66,9 +70,9 @@ class DistributedDataParallel(Module):
     (naming the first difference and both shapes otherwise), copies rank 0's parameters
     and buffers to every process, and gives every process rank 0's NumPy random state, so
     that dropout draws the same masks everywhere. Inside ``forward`` a dropout mask is
-    drawn per sample of the *global* batch (the processes' batches concatenated in rank
-    order), exactly as one process holding that whole batch would draw it; see
-    ``nn.parallel.batch_random``.
+    drawn per sample of the *global* batch (sample i of rank r is its row i·N + r, the
+    order in which ``DistributedSampler`` deals samples out), exactly as one process
+    holding that whole batch would draw it; see ``nn.parallel.batch_random``.
 
     With N processes and per-process batch B (the loss a mean over the batch), the
     averaged gradient is that of the mean loss over all N·B samples: training equals one
@@ -106,7 +110,7 @@ class DistributedDataParallel(Module):
         self.reducer.reset()
         if self.broadcast_buffers:
             _broadcast(list(self.module.buffers()), self.group)
-        with split_batch(self.group, _batch_rows(inputs)):
+        with split_batch(self.group.rank, self.group.size, _batch_rows(inputs)):
             return self.module(*inputs, **kwargs)
 
     @contextlib.contextmanager
@@ -197,12 +201,14 @@ class _Bucket:
     """Parameters whose gradients travel together in one flat buffer.
 
     The buffer holds the gradients end to end, then one number per parameter: 1 when
-    this process has a gradient for it (after the sum: how many processes have one).
+    this process has a gradient for it (after the sum: how many processes have one),
+    then ``extra`` numbers that :meth:`fill` is given (the random-state fingerprints).
     """
 
-    def __init__(self, params: list[Parameter]) -> None:
+    def __init__(self, params: list[Parameter], extra: int = 0) -> None:
         self.params = params
         self.offsets = np.cumsum([0] + [param.data.size for param in params]).tolist()
+        self.extra = extra
         self.buffer: np.ndarray | None = None
         self.ready: set[int] = set()
 
@@ -210,13 +216,18 @@ class _Bucket:
     def complete(self) -> bool:
         return len(self.ready) == len(self.params)
 
-    def fill(self) -> np.ndarray:
+    @property
+    def tail(self) -> np.ndarray:
+        """The ``extra`` numbers at the end of the buffer."""
+        return self.buffer[self.offsets[-1] + len(self.params):]
+
+    def fill(self, extra: np.ndarray | None = None) -> np.ndarray:
         """Copy the parameters' gradients (zeros where there is none) into the buffer."""
         dtype = np.result_type(*[param.data.dtype for param in self.params])
-        length = self.offsets[-1] + len(self.params)
+        length = self.offsets[-1] + len(self.params) + self.extra
         if self.buffer is None or self.buffer.dtype != dtype or self.buffer.size != length:
             self.buffer = np.empty(length, dtype=dtype)
-        counts = self.buffer[self.offsets[-1]:]
+        counts = self.buffer[self.offsets[-1] : self.offsets[-1] + len(self.params)]
         for index, param in enumerate(self.params):
             values = self.buffer[self.offsets[index] : self.offsets[index + 1]]
             if param.grad is None:
@@ -225,19 +236,31 @@ class _Bucket:
             else:
                 values[...] = param.grad.data.reshape(-1)
                 counts[index] = 1
+        if self.extra:
+            self.tail[...] = extra.reshape(-1)
         return self.buffer
 
     def write_back(self, processes: int) -> None:
         """Each parameter's ``.grad`` becomes its slice of the summed buffer / ``processes``."""
         total = self.offsets[-1]
         averaged = self.buffer[:total] / processes  # a new array: the grads are views into it
-        counts = self.buffer[total:]
+        counts = self.buffer[total : total + len(self.params)]
         for index, param in enumerate(self.params):
             if counts[index] == 0:  # no process has a gradient: leave None
                 continue
             values = averaged[self.offsets[index] : self.offsets[index + 1]]
             param.grad = Tensor(values.reshape(param.data.shape).astype(param.data.dtype,
                                                                        copy=False))
+
+
+# Four small integers per process (exact even in float16) that tell NumPy's global
+# random states apart: the position in the key, and three words of it modulo a prime.
+_FINGERPRINT = 4
+
+
+def _random_state_fingerprint() -> np.ndarray:
+    _, key, position, *_ = np.random.get_state()
+    return np.array([position, key[0] % 2039, key[311] % 2039, key[623] % 2039])
 
 
 class _Reducer:
@@ -247,6 +270,8 @@ class _Reducer:
         self.group = group
         self.enabled = True
         self.buckets = _make_buckets(params, cap_bytes)
+        if self.buckets:  # the first bucket also carries the random-state fingerprints
+            self.buckets[0].extra = _FINGERPRINT * group.size
         self.where = {id(param): (number, index) for number, bucket in enumerate(self.buckets)
                       for index, param in enumerate(bucket.params)}
         self.reset()
@@ -283,7 +308,11 @@ class _Reducer:
             self._start_next()
 
     def _start_next(self) -> None:
-        buffer = self.buckets[self.next_bucket].fill()
+        extra = None
+        if self.next_bucket == 0:  # this process's fingerprint in its own slots
+            extra = np.zeros((self.group.size, _FINGERPRINT))
+            extra[self.group.rank] = _random_state_fingerprint()
+        buffer = self.buckets[self.next_bucket].fill(extra)
         self.requests.append(self.group.start_allreduce_sum(buffer))
         self.next_bucket += 1
 
@@ -295,6 +324,9 @@ class _Reducer:
             self.group.wait_all(self.requests)
             for bucket in self.buckets:
                 bucket.write_back(self.group.size)
+            fingerprints = self.buckets[0].tail.reshape(self.group.size, _FINGERPRINT)
+            if (fingerprints != fingerprints[0]).any():  # seen alike by every process
+                np.random.set_state(self.group.broadcast_object(np.random.get_state()))
         finally:
             self.reset()
 
