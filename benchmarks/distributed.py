@@ -9,8 +9,7 @@ round by round:
 - ``1 proc x 2 threads``: one process whose BLAS uses two threads.
 
 For the two-process run it also reports the time spent averaging gradients (copy into
-the bucket, Iallreduce, wait, copy back: waiting for the slower process included) and
-in dropout's per-forward batch-size exchange.
+the bucket, Iallreduce, wait, copy back: waiting for the slower process included).
 
 Part 2 times one in-place all-reduce of float32 buffers between two processes (the
 path DistributedDataParallel takes) against the buffer size, with the bytes each
@@ -70,6 +69,7 @@ def epoch_worker(args: argparse.Namespace) -> None:
     import nn
     from autograd import Tensor
     from nn.data import DataLoader, DistributedSampler, TensorDataset
+    from nn.parallel import comm
 
     nn.parallel.init()
     rank, size = nn.parallel.rank(), nn.parallel.world_size()
@@ -81,7 +81,6 @@ def epoch_worker(args: argparse.Namespace) -> None:
     communication = {}
     if size > 1:
         trained.reducer.finish = communication["gradients"] = _Timed(trained.reducer.finish)
-        trained.group.allgather = communication["batch sizes"] = _Timed(trained.group.allgather)
     sampler = DistributedSampler(train, size, rank, seed=args.seed)
     loader = DataLoader(train, batch_size=GLOBAL_BATCH // size, sampler=sampler)
     optimizer = nn.optim.Adam(model.parameters(), lr=1e-3)
@@ -102,11 +101,12 @@ def epoch_worker(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     losses = [step(x, y) for x, y in loader]
     seconds = time.perf_counter() - start
+    mean_loss = comm.sum_over_processes([float(np.mean(losses))])[0] / size  # of all processes
     test_x, test_y = data["x_test"].reshape(-1, 784), data["y_test"]
     accuracy = nn.metrics.accuracy(nn.predict(model, Tensor(test_x), 1000), test_y)
     if rank == 0:
         print(json.dumps({"seconds": seconds, "steps": len(losses),
-                          "loss": float(np.mean(losses)), "accuracy": accuracy,
+                          "loss": mean_loss, "accuracy": accuracy,
                           **{f"{name} seconds": timer.seconds
                              for name, timer in communication.items()}}))
 
@@ -195,7 +195,6 @@ def main(argv: list[str] | None = None) -> dict:
                      best["1 proc x 1 thread"] / best[name],
                      1e3 * measured["seconds"] / steps,
                      _per_step_ms(measured, "gradients", steps),
-                     _per_step_ms(measured, "batch sizes", steps),
                      measured["loss"], measured["accuracy"]])
     sweep = launch(2, 1, "allreduce", args)
     sweep_rows = [[f"{r['bytes']:,}", 1e6 * r["seconds"], r["bytes"] / r["seconds"] / 1e9,
@@ -207,8 +206,7 @@ def main(argv: list[str] | None = None) -> dict:
     title = (f"distributed: one epoch of the Fashion-MNIST MLP, global batch {GLOBAL_BATCH}, "
              f"median and best of {args.rounds} (load average before: {load:.2f})")
     columns = ["set-up", "s/epoch", "speed-up", "best s/epoch", "best speed-up", "ms/step",
-               "grad avg ms/step",
-               "batch sizes ms/step", "train loss", "test acc"]
+               "grad avg ms/step", "train loss", "test acc"]
     notes = ["\nall-reduce of float32 between 2 processes (in place, the slower process's time);"
              " each process sends and receives the buffer's bytes once per call",
              h.format_table(["bytes", "us/call", "GB/s", "best us/call", "best GB/s",
