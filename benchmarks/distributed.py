@@ -11,7 +11,12 @@ round by round:
 For the two-process run it also reports the time spent averaging gradients (copy into
 the bucket, Iallreduce, wait, copy back: waiting for the slower process included).
 
-Part 2 times one in-place all-reduce of float32 buffers between two processes (the
+Part 2 measures, in one process with one thread, the CPU time of one training step on the
+global batch and on one process's share, and of the optimizer update alone (which every
+process repeats in full): their ratio bounds what two processes can gain before any
+communication. CPU time (best of many) stays meaningful on a busy machine.
+
+Part 3 times one in-place all-reduce of float32 buffers between two processes (the
 path DistributedDataParallel takes) against the buffer size, with the bytes each
 process sends per call and the bandwidth reached, next to a plain in-memory copy of
 the same size in one process. Example: ``python benchmarks/distributed.py --rounds 3``.
@@ -111,6 +116,48 @@ def epoch_worker(args: argparse.Namespace) -> None:
                              for name, timer in communication.items()}}))
 
 
+def steps_worker(args: argparse.Namespace) -> None:
+    """Best CPU milliseconds of a step at the global batch and at half of it, and of Adam."""
+    rng = np.random.default_rng(args.seed)
+    results = {}
+    for rows in (GLOBAL_BATCH, GLOBAL_BATCH // 2) * 2:  # the first pass warms the allocator up
+        step, optimizer = _training_step(rows, rng, args.seed)
+        results[f"step {rows} ms"] = _best_cpu_ms(step, args)
+    results["optimizer update ms"] = _best_cpu_ms(optimizer.step, args)
+    print(json.dumps(results))
+
+
+def _training_step(rows: int, rng: np.random.Generator, seed: int):
+    """A function doing one training step of the MLP on a fixed batch, and its optimizer."""
+    import nn
+    from autograd import Tensor
+
+    np.random.seed(seed)
+    model = build_mlp()
+    optimizer = nn.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    x = Tensor(rng.random((rows, 784), dtype=np.float32))
+    y = Tensor(rng.integers(0, 10, rows))
+
+    def step() -> None:
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    return step, optimizer
+
+
+def _best_cpu_ms(function, args: argparse.Namespace) -> float:
+    times = []
+    for _ in range(5 if args.quick else 40):
+        start = time.process_time()
+        for _ in range(10):
+            function()
+        times.append((time.process_time() - start) / 10)
+    return 1e3 * min(times)
+
+
 def allreduce_worker(args: argparse.Namespace) -> None:
     """Seconds per in-place all-reduce of each size (the slowest process's; 3 trials)."""
     from mpi4py import MPI
@@ -164,7 +211,7 @@ def launch(processes: int, threads: int, worker: str, args: argparse.Namespace) 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = h.make_parser(__doc__.split("\n\n")[0], rounds=3)
-    parser.add_argument("--worker", choices=["epoch", "allreduce"], default=None,
+    parser.add_argument("--worker", choices=["epoch", "steps", "allreduce"], default=None,
                         help=argparse.SUPPRESS)
     parser.add_argument("--mpiexec", default=shutil.which("mpiexec") or "mpiexec",
                         help="the MPI launcher")
@@ -179,6 +226,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     if args.worker == "epoch":
         return epoch_worker(args)
+    if args.worker == "steps":
+        return steps_worker(args)
     if args.worker == "allreduce":
         return allreduce_worker(args)
     load = os.getloadavg()[0]
@@ -196,18 +245,26 @@ def main(argv: list[str] | None = None) -> dict:
                      1e3 * measured["seconds"] / steps,
                      _per_step_ms(measured, "gradients", steps),
                      measured["loss"], measured["accuracy"]])
+    steps = launch(1, 1, "steps", args)
+    bound = steps[f"step {GLOBAL_BATCH} ms"] / steps[f"step {GLOBAL_BATCH // 2} ms"]
     sweep = launch(2, 1, "allreduce", args)
     sweep_rows = [[f"{r['bytes']:,}", 1e6 * r["seconds"], r["bytes"] / r["seconds"] / 1e9,
                    1e6 * r["best_seconds"], r["bytes"] / r["best_seconds"] / 1e9,
                    r["bytes"] / r["copy_seconds"] / 1e9] for r in sweep]
-    record = {"unit": "s/epoch", "medians": summary, "best": best, "allreduce": sweep,
+    record = {"unit": "s/epoch", "medians": summary, "best": best, "steps": steps,
+              "compute_bound": bound, "allreduce": sweep,
               "load_before": load,
               "machine": h.machine(), "targets": []}
     title = (f"distributed: one epoch of the Fashion-MNIST MLP, global batch {GLOBAL_BATCH}, "
              f"median and best of {args.rounds} (load average before: {load:.2f})")
     columns = ["set-up", "s/epoch", "speed-up", "best s/epoch", "best speed-up", "ms/step",
                "grad avg ms/step", "train loss", "test acc"]
-    notes = ["\nall-reduce of float32 between 2 processes (in place, the slower process's time);"
+    notes = [f"\none process, one thread, best CPU time: a step of {GLOBAL_BATCH} samples "
+             f"{steps[f'step {GLOBAL_BATCH} ms']:.3f} ms, of {GLOBAL_BATCH // 2} samples "
+             f"{steps[f'step {GLOBAL_BATCH // 2} ms']:.3f} ms (the Adam update alone "
+             f"{steps['optimizer update ms']:.3f} ms): at most {bound:.2f}x from 2 processes "
+             "before communication",
+             "\nall-reduce of float32 between 2 processes (in place, the slower process's time);"
              " each process sends and receives the buffer's bytes once per call",
              h.format_table(["bytes", "us/call", "GB/s", "best us/call", "best GB/s",
                              "GB/s memory copy"], sweep_rows)]
