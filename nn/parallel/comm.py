@@ -44,7 +44,7 @@ class ProcessGroup:
 
     def dup(self) -> ProcessGroup:
         """The same processes on a new communicator (collective: every process calls it)."""
-        return ProcessGroup(None if self.comm is None else self.comm.Dup())
+        return ProcessGroup(None if self.comm is None or self.size == 1 else self.comm.Dup())
 
     def allreduce_sum(self, array: np.ndarray) -> np.ndarray:
         """A new array: the elementwise sum of ``array`` over the processes."""
