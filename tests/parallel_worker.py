@@ -163,6 +163,22 @@ def random_states(out: str) -> None:
         json.dump({"before": before, "after": after}, file)
 
 
+def buffers(out: str) -> None:
+    """Rank r's BatchNorm starts with running mean r + 1; only graph-recording forwards sync."""
+    rank = nn.parallel.rank()
+    ddp = nn.parallel.DistributedDataParallel(nn.BatchNorm1d(2))
+    ddp.module.running_mean.data[...] = rank + 1
+    if rank == 0:  # alone: under no_grad the forward sends nothing
+        nn.predict(ddp, np.zeros((3, 2), dtype=np.float32))
+    with ag.no_grad():
+        ddp(ag.zeros(4, 2))  # train mode: updates the statistics, sends nothing
+    untouched = ddp.module.running_mean.data.tolist()
+    ddp(ag.zeros(4, 2))  # rank 0's buffers first, then this batch (mean 0, momentum 0.1)
+    with open(os.path.join(out, f"rank{rank}.json"), "w") as file:
+        json.dump({"untouched": untouched, "synced": ddp.module.running_mean.data.tolist()},
+                  file)
+
+
 def fails_on_rank_1(out: str) -> None:
     """Rank 1 raises while rank 0 waits for it in backward's all-reduce."""
     rank = nn.parallel.rank()
@@ -181,7 +197,7 @@ def mismatched_shapes(out: str) -> None:
 
 
 SCENARIOS = {"equality": equality, "gradients": gradients, "fit": fit,
-             "random_states": random_states,
+             "random_states": random_states, "buffers": buffers,
              "fails_on_rank_1": fails_on_rank_1, "mismatched_shapes": mismatched_shapes}
 
 if __name__ == "__main__":

@@ -147,6 +147,17 @@ def test_a_backward_brings_the_processes_random_states_back_together(tmp_path):
     assert rank_0["after"] == rank_1["after"]
 
 
+def test_training_forwards_hand_out_rank_0s_buffers_and_no_grad_forwards_send_nothing(
+        tmp_path):
+    done = run_scenario("buffers", tmp_path)
+    assert done.returncode == 0, done.stderr
+    for rank in (0, 1):
+        result = json.loads((tmp_path / f"rank{rank}.json").read_text())
+        # Each forward of a batch of zeros (train mode) scales the running mean by 0.9.
+        np.testing.assert_allclose(result["untouched"], [0.9 * (rank + 1)] * 2, rtol=1e-6)
+        np.testing.assert_allclose(result["synced"], [0.9 * 0.9 * 1] * 2, rtol=1e-6)
+
+
 def test_an_exception_on_one_rank_ends_the_job_with_its_error(tmp_path):
     done = run_scenario("fails_on_rank_1", tmp_path)
     assert done.returncode != 0

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, is_grad_enabled
 from autograd.engine import queue_callback
 from nn.module import Module, Parameter
 from nn.parallel import comm
@@ -62,7 +62,8 @@ class DistributedDataParallel(Module):
     Args:
         module: the model, built the same way on every process.
         bucket_cap_mb: the largest bucket of gradients summed in one message (PyTorch's 25).
-        broadcast_buffers: at every forward, give every process rank 0's buffers (such as
+        broadcast_buffers: at every forward that records a graph (outside ``no_grad()``
+            and ``no_sync()``), give every process rank 0's buffers (such as
             ``BatchNorm``'s running statistics), as PyTorch does.
 
     Construction is collective (every process builds its wrapper at the same point). It
@@ -81,7 +82,10 @@ class DistributedDataParallel(Module):
 
     The wrapped model is ``.module``; ``state_dict()`` keys carry ``module.`` (see the
     module docstring). Use :meth:`no_sync` to accumulate gradients over several backward
-    passes without communicating.
+    passes without communicating. A forward that records a graph (buffers to broadcast)
+    and every backward are collective: every process runs them. Under ``no_grad()`` (as
+    ``nn.evaluate`` and ``nn.predict`` run) the forward sends nothing, so one process may
+    use the model alone.
     """
 
     def __init__(self, module: Module, bucket_cap_mb: float = 25.0,
@@ -108,7 +112,7 @@ class DistributedDataParallel(Module):
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         """``module(*inputs, **kwargs)``, with rank 0's buffers and per-sample dropout noise."""
         self.reducer.reset()
-        if self.broadcast_buffers:
+        if self.broadcast_buffers and self.reducer.enabled and is_grad_enabled():
             _broadcast(list(self.module.buffers()), self.group)
         with split_batch(self.group.rank, self.group.size, _batch_rows(inputs)):
             return self.module(*inputs, **kwargs)
