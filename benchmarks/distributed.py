@@ -210,7 +210,14 @@ def launch(processes: int, threads: int, worker: str, args: argparse.Namespace) 
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = h.make_parser(__doc__.split("\n\n")[0], rounds=3)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="timed rounds; each round runs every set-up once")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds before those")
+    parser.add_argument("--quick", action="store_true",
+                        help="a much smaller problem, to check that the script runs")
+    parser.add_argument("--seed", type=int, default=0, help="seed of data order and init")
     parser.add_argument("--worker", choices=["epoch", "steps", "allreduce"], default=None,
                         help=argparse.SUPPRESS)
     parser.add_argument("--mpiexec", default=shutil.which("mpiexec") or "mpiexec",
