@@ -220,7 +220,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seed of data order and init")
     parser.add_argument("--worker", choices=["epoch", "steps", "allreduce"], default=None,
                         help=argparse.SUPPRESS)
-    parser.add_argument("--mpiexec", default=shutil.which("mpiexec") or "mpiexec",
+    parser.add_argument("--mpiexec", default=shutil.which("mpiexec") or shutil.which(
+                            "mpiexec", path=os.path.dirname(sys.executable)) or "mpiexec",
                         help="the MPI launcher")
     args = parser.parse_args(argv)
     args.n_train = 2048 if args.quick else None

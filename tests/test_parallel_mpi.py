@@ -24,7 +24,8 @@ import nn
 from tests import parallel_worker as worker
 
 ROOT = Path(__file__).resolve().parent.parent
-MPIEXEC = shutil.which("mpiexec")
+# pip's mpich puts mpiexec next to the Python it installs into, which may not be on PATH.
+MPIEXEC = shutil.which("mpiexec") or shutil.which("mpiexec", path=os.path.dirname(sys.executable))
 TIMEOUT = 120  # seconds for one mpiexec run; the scenarios take about one
 
 pytestmark = pytest.mark.skipif(
@@ -173,7 +174,8 @@ def test_different_parameter_shapes_are_refused_at_construction(tmp_path):
 
 
 def test_the_distributed_benchmark_runs_and_reports():
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "distributed.py"), "--quick"],
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "distributed.py"), "--quick",
+                           "--mpiexec", MPIEXEC],
                           capture_output=True, text=True, timeout=4 * TIMEOUT, check=False)
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout.strip().splitlines()[-1])
