@@ -11,6 +11,11 @@ next to this file (or to --out-dir). The data comes from Debian's dataset-fashio
 package (/usr/share/datasets/fashion-mnist) or --root.
 
     python examples/fashion_mnist_mlp.py [--epochs 20] [--plot]
+    mpiexec -n 2 python examples/fashion_mnist_mlp.py --distributed
+
+With --distributed, each process started by mpiexec trains on its share of every batch
+(nn.parallel.DistributedDataParallel, DistributedSampler): --batch-size stays the global
+batch, so the training is the one of a single process. Only rank 0 prints and writes files.
 
 The training helpers here are shared by fashion_mnist_cnn.py and mnist.py.
 """
@@ -65,6 +70,10 @@ def add_arguments(parser: argparse.ArgumentParser, epochs: int, batch_size: int,
     parser.add_argument("--no-progress", action="store_true", help="one line per epoch, no bar")
     parser.add_argument("--plot", action="store_true",
                         help="write learning curves and the confusion matrix as PNG (matplotlib)")
+    parser.add_argument(
+        "--distributed", action="store_true",
+        help="data-parallel over the processes of mpiexec; --batch-size is the global batch",
+    )
 
 
 def load_or_exit(loader: Callable, root: str | None) -> tuple:
@@ -122,15 +131,23 @@ def train_classifier(
         x_train, y_train = x_train[: args.train_size], y_train[: args.train_size]
     np.random.seed(args.seed)  # initial weights and dropout masks come from NumPy's generator
     model = build_model()
-    print(f"{name}: {len(x_train)} training images, {len(x_test)} test images\n{model}")
-    train_loader = DataLoader(
-        TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True, seed=args.seed
-    )
-    test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=1000)
+    main = not args.distributed or nn.parallel.rank() == 0
+    say = print if main else lambda *_: None
+    say(f"{name}: {len(x_train)} training images, {len(x_test)} test images\n{model}")
+    train_set, test_set = TensorDataset(x_train, y_train), TensorDataset(x_test, y_test)
+    if args.distributed:
+        trained, train_loader, test_loader = distribute(model, train_set, test_set, args)
+        say(f"data-parallel over {nn.parallel.world_size()} processes: {train_loader.batch_size} "
+            f"of every batch of {args.batch_size} each")
+    else:
+        trained = model
+        train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
+                                  seed=args.seed)
+        test_loader = DataLoader(test_set, batch_size=1000)
     optimizer = nn.optim.Adam(model.parameters(), lr=args.lr)
     scheduler = nn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     history = nn.fit(
-        model,
+        trained,
         nn.CrossEntropyLoss(),
         optimizer,
         train_loader,
@@ -146,13 +163,18 @@ def train_classifier(
 
     os.makedirs(args.out_dir, exist_ok=True)
     model_path = os.path.join(args.out_dir, f"{name}.npz")
-    nn.save(model.state_dict(), model_path)
+    if main:
+        nn.save(model.state_dict(), model_path)
+    if args.distributed:
+        nn.parallel.barrier()  # every rank reloads what rank 0 wrote
     reloaded = build_model()
     reloaded.load_state_dict(nn.load(model_path))
     reloaded_accuracy = nn.metrics.accuracy(nn.predict(reloaded, x_test, 1000), y_test)
     if reloaded_accuracy != accuracy:
         sys.exit(f"error: the reloaded model scores {reloaded_accuracy:.4f}, not {accuracy:.4f}")
 
+    if not main:
+        return
     worst = np.argsort(np.diag(matrix) / matrix.sum(axis=1))[:2]
     print(
         "hardest classes: "
@@ -168,6 +190,19 @@ def train_classifier(
         f"reloaded from {model_path}: {100 * reloaded_accuracy:.2f}%"
         + (f"; plots: {', '.join(plots)}" if plots else "")
     )
+
+
+def distribute(model: nn.Module, train_set: TensorDataset, test_set: TensorDataset,
+               args: argparse.Namespace) -> tuple:
+    """The model wrapped for data-parallel training, and the loaders of this process's shards."""
+    processes = nn.parallel.world_size()
+    if args.batch_size % processes:
+        sys.exit(f"error: --batch-size {args.batch_size} does not split over {processes} processes")
+    train_loader = DataLoader(train_set, batch_size=args.batch_size // processes,
+                              sampler=nn.data.DistributedSampler(train_set, seed=args.seed))
+    test_loader = DataLoader(test_set, batch_size=1000,
+                             sampler=nn.data.DistributedSampler(test_set, shuffle=False))
+    return nn.parallel.DistributedDataParallel(model), train_loader, test_loader
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 import os as _os
 
 from autograd.anomaly import register_library as _register_library
-from nn import data, datasets, functional, init, metrics, optim, utils
+from nn import data, datasets, functional, init, metrics, optim, parallel, utils
 from nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from nn.conv import Conv1d, Conv2d, ConvTranspose2d
@@ -21,6 +21,7 @@ from nn.losses import (
 )
 from nn.module import Module, Parameter
 from nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from nn.parallel.sync_batchnorm import SyncBatchNorm
 from nn.plotting import plot_history
 from nn.pooling import (
     AdaptiveAvgPool1d,
@@ -49,6 +50,7 @@ __all__ = [
     "Conv1d", "ConvTranspose2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "GroupNorm",
     "Dropout2d",
+    "parallel", "SyncBatchNorm",
 ]
 
 _register_library(_os.path.dirname(__file__))  # detect_anomaly points past nn's frames

@@ -8,6 +8,9 @@
     loader = DataLoader(train, batch_size=128, shuffle=True, seed=0)
     for x, y in loader:                              # Tensors (128, ...), (128,)
         ...
+
+``DistributedSampler`` gives each of several processes its own share of the
+samples (PyTorch's rules), for ``DataLoader(dataset, sampler=...)``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 
 from autograd import Tensor
 
-__all__ = ["TensorDataset", "DataLoader"]
+__all__ = ["TensorDataset", "DataLoader", "DistributedSampler"]
 
 
 def _as_array(value: Any) -> np.ndarray:
@@ -83,6 +86,83 @@ def _collate(samples: list[Any]) -> Any:
     return Tensor(np.stack([_as_array(sample) for sample in samples]))
 
 
+class DistributedSampler:
+    """The indices of this process's share of a dataset, with PyTorch's sharding rules.
+
+    Args:
+        dataset: anything with ``__len__``.
+        num_replicas: the number of processes (default ``nn.parallel.world_size()``).
+        rank: this process's number (default ``nn.parallel.rank()``).
+        shuffle: a new random order every epoch, the same on every process: a
+            permutation from ``np.random.default_rng(seed + epoch)``.
+        seed: seed of the shuffling; every process must use the same one.
+        drop_last: drop the tail so that the shards are equal without repeats.
+
+    Every process gets ``len(sampler)`` indices. Without ``drop_last`` that is
+    ``ceil(len(dataset) / num_replicas)``: the (shuffled) index list is padded with its
+    own first entries up to ``num_replicas * len(sampler)``, so a few samples are seen
+    twice per epoch. With ``drop_last`` it is ``ceil((len(dataset) - num_replicas) /
+    num_replicas)`` when the length does not divide evenly (the last indices are left out).
+    Process ``rank`` takes every ``num_replicas``-th entry starting at ``rank``.
+    Call :meth:`set_epoch` at the start of every epoch (``nn.fit`` does it) for a new order.
+    """
+
+    def __init__(self, dataset: Any, num_replicas: int | None = None, rank: int | None = None,
+                 shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
+        if num_replicas is None or rank is None:
+            from nn import parallel
+
+            num_replicas = parallel.world_size() if num_replicas is None else num_replicas
+            rank = parallel.rank() if rank is None else rank
+        if num_replicas < 1:
+            raise ValueError(f"DistributedSampler: num_replicas must be >= 1, got {num_replicas}")
+        if not 0 <= rank < num_replicas:
+            raise ValueError(
+                f"DistributedSampler: invalid rank {rank}, rank should be in the interval "
+                f"[0, {num_replicas - 1}]"
+            )
+        self.dataset = dataset
+        self.num_replicas = int(num_replicas)
+        self.rank = int(rank)
+        self.shuffle = shuffle
+        self.seed = seed
+        self.drop_last = drop_last
+        self.epoch = 0
+        size = len(dataset)
+        if drop_last and size % self.num_replicas:
+            self.num_samples = math.ceil((size - self.num_replicas) / self.num_replicas)
+        else:
+            self.num_samples = math.ceil(size / self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use the shuffle of ``epoch`` next (call with the same value on every process)."""
+        self.epoch = int(epoch)
+
+    def indices(self) -> np.ndarray:
+        """This process's indices for the current epoch, as an int64 array."""
+        size = len(self.dataset)
+        if self.shuffle:
+            order = np.random.default_rng(self.seed + self.epoch).permutation(size)
+        else:
+            order = np.arange(size)
+        if self.drop_last:
+            order = order[: self.total_size]
+        elif self.total_size > size:  # pad by repeating from the start, as often as needed
+            order = np.resize(order, self.total_size)
+        return order[self.rank : self.total_size : self.num_replicas]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.indices().tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def __repr__(self) -> str:
+        return (f"DistributedSampler(num_replicas={self.num_replicas}, rank={self.rank}, "
+                f"shuffle={self.shuffle}, seed={self.seed}, drop_last={self.drop_last})")
+
+
 class DataLoader:
     """Iterate over a dataset in mini-batches of Tensors.
 
@@ -95,6 +175,9 @@ class DataLoader:
         seed: seed of the shuffling (``np.random.default_rng(seed)``): two
             loaders with the same seed give the same sequence of epochs;
             ``None`` draws fresh entropy.
+        sampler: an iterable of dataset indices with ``__len__`` (such as a
+            ``DistributedSampler``) that chooses the samples and their order
+            each epoch instead; it excludes ``shuffle``.
 
     Every pass (epoch) visits each sample exactly once (all but the dropped
     tail with ``drop_last``). ``len(loader)`` is the number of batches per
@@ -109,6 +192,7 @@ class DataLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         seed: int | None = None,
+        sampler: Any = None,
     ) -> None:
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
@@ -119,9 +203,17 @@ class DataLoader:
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
-        size = len(dataset)
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if sampler is not None and not (hasattr(sampler, "__len__")
+                                        and hasattr(sampler, "__iter__")):
+            raise TypeError(
+                f"DataLoader: sampler must have __len__ and __iter__, got {type(sampler).__name__}"
+            )
+        size = len(dataset) if sampler is None else len(sampler)
         if size == 0:
-            raise ValueError("DataLoader: the dataset is empty")
+            raise ValueError("DataLoader: the dataset is empty"
+                             + (" (or the sampler gives no index)" if sampler is not None else ""))
         if drop_last and batch_size > size:
             raise ValueError(
                 f"DataLoader: drop_last=True with batch_size={batch_size} larger than the "
@@ -132,17 +224,22 @@ class DataLoader:
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.seed = seed
+        self.sampler = sampler
         self._rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
-        size = len(self.dataset)
+        size = len(self.dataset) if self.sampler is None else len(self.sampler)
         if self.drop_last:
             return size // self.batch_size
         return math.ceil(size / self.batch_size)
 
     def _batch_indices(self) -> Iterator[np.ndarray]:
-        size = len(self.dataset)
-        order = self._rng.permutation(size) if self.shuffle else np.arange(size)
+        if self.sampler is not None:
+            order = np.fromiter(self.sampler, dtype=np.int64, count=len(self.sampler))
+        elif self.shuffle:
+            order = self._rng.permutation(len(self.dataset))
+        else:
+            order = np.arange(len(self.dataset))
         for batch in range(len(self)):
             yield order[batch * self.batch_size : (batch + 1) * self.batch_size]
 
@@ -159,5 +256,6 @@ class DataLoader:
     def __repr__(self) -> str:
         return (
             f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
-            f"drop_last={self.drop_last}, seed={self.seed})"
+            f"drop_last={self.drop_last}, seed={self.seed}"
+            + (f", sampler={self.sampler!r})" if self.sampler is not None else ")")
         )

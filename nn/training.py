@@ -27,6 +27,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Tensor
+from nn.parallel import comm
 
 __all__ = ["fit", "evaluate", "predict"]
 
@@ -51,6 +52,14 @@ class _Running:
         if correct is not None:
             self.correct += correct
             self.scored += count
+
+    def over_all_processes(self) -> _Running:
+        """The sums of every process's running values (under nn.parallel; collective)."""
+        total = _Running()
+        sums = comm.sum_over_processes([self.loss_sum, self.losses, self.correct, self.scored])
+        total.loss_sum = sums[0]
+        total.losses, total.correct, total.scored = (int(value) for value in sums[1:])
+        return total
 
     @property
     def loss(self) -> float | None:
@@ -109,6 +118,8 @@ def evaluate(
     recording a graph, then restores the model's previous mode. Returns
     ``(loss, accuracy)``; ``loss`` is None without ``loss_fn`` and
     ``accuracy`` is None unless outputs are (N, C) scores with integer labels.
+    Under ``nn.parallel`` with several processes, both are over the batches of all
+    processes (call it on every process, each with its own shard of the data).
     """
     running = _Running()
     with _eval_mode(model):
@@ -116,6 +127,7 @@ def evaluate(
             output = model(inputs)
             loss = float(loss_fn(output, targets).item()) if loss_fn is not None else None
             running.add(loss, output, targets)
+    running = running.over_all_processes()
     return running.loss, running.accuracy
 
 
@@ -223,6 +235,11 @@ def fit(
     group, as used during the epoch) and ``seconds`` (wall time of the
     epoch, validation included). Entries that were not computed (no
     ``val_loader``, or a task without class scores) are None.
+
+    Under ``nn.parallel`` with several processes: call it on every process; the
+    history holds the loss and accuracy over all processes' batches, only rank 0
+    prints, and a ``train_loader`` sampler with ``set_epoch`` (``DistributedSampler``)
+    is told the epoch (0, 1, ...) before each pass.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive int, got {epochs!r}")
@@ -232,9 +249,14 @@ def fit(
         start = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
         description = f"epoch {epoch}/{epochs}"
-        bar = _progress_bar(progress and verbose, len(train_loader), description)
+        verbose_here = verbose and comm.is_main_process()
+        sampler = getattr(train_loader, "sampler", None)
+        if hasattr(sampler, "set_epoch"):
+            sampler.set_epoch(epoch - 1)
+        bar = _progress_bar(progress and verbose_here, len(train_loader), description)
         try:
             running = _train_epoch(model, loss_fn, optimizer, train_loader, bar, epoch)
+            running = running.over_all_processes()
             val_loss, val_acc = (
                 evaluate(model, val_loader, loss_fn) if val_loader is not None else (None, None)
             )
@@ -246,7 +268,7 @@ def fit(
             if bar is not None:
                 bar.bar_format = DONE_FORMAT
                 bar.set_postfix_str(summary)
-            elif verbose:
+            elif verbose_here:
                 print(f"{description}  {summary}  lr {lr:.3g}  {seconds:.1f}s")
         finally:
             if bar is not None:

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 import autograd as ag
+from nn.parallel.batch_random import random_sample
 
 __all__ = ["dropout", "dropout2d"]
 
@@ -21,7 +22,9 @@ def dropout(x: ag.Tensor, p: float = 0.5, training: bool = True) -> ag.Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
     The expected value is unchanged; with ``training=False`` (or ``p=0``) ``x`` is returned
-    as is. Randomness comes from ``np.random`` (seed it with ``np.random.seed``).
+    as is. Randomness comes from ``np.random`` (seed it with ``ag.manual_seed``); under
+    ``nn.parallel.DistributedDataParallel`` each sample gets the mask one process would
+    give it (see ``nn.parallel.batch_random``).
     d/dx = mask / (1 - p).
     """
     p = check_probability(p, "dropout")
@@ -31,7 +34,7 @@ def dropout(x: ag.Tensor, p: float = 0.5, training: bool = True) -> ag.Tensor:
     if p == 1.0:
         return x * np.zeros(x.shape, dtype=x.dtype)
     scale = x.dtype.type(1.0 / (1.0 - p))
-    mask = np.where(np.random.random_sample(x.shape) >= p, scale, x.dtype.type(0))
+    mask = np.where(random_sample(x.shape) >= p, scale, x.dtype.type(0))
     return x * mask
 
 
@@ -56,4 +59,4 @@ def dropout2d(x: ag.Tensor, p: float = 0.5, training: bool = True) -> ag.Tensor:
     if p == 1.0:
         return x * np.zeros(shape, dtype=x.dtype)
     scale = x.dtype.type(1.0 / (1.0 - p))
-    return x * np.where(np.random.random_sample(shape) >= p, scale, x.dtype.type(0))
+    return x * np.where(random_sample(shape) >= p, scale, x.dtype.type(0))
