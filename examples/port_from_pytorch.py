@@ -16,7 +16,7 @@ and tests/test_port_from_pytorch.py runs this same body under both. Two notes:
 the images come from ``nn.datasets.fashion_mnist`` in both runs (torchvision is
 not needed).
 
-    python examples/port_from_pytorch.py [--steps 300] [--save model.npz]
+    python examples/port_from_pytorch.py [--steps 300] [--save model.npz] [--plot]
 """
 
 import argparse
@@ -65,6 +65,28 @@ def evaluate(model, loader, device):
     return correct / len(loader.dataset)
 
 
+def plot_losses(losses, path):
+    """The loss of every step and its running mean over 20 steps, as a PNG (matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    window = min(20, len(losses))
+    smooth = [sum(losses[max(0, i - window + 1):i + 1]) / len(losses[max(0, i - window + 1):i + 1])
+              for i in range(len(losses))]
+    figure, axes = plt.subplots(figsize=(6, 3.5))
+    axes.plot(losses, color="0.75", linewidth=0.8, label="loss per step")
+    axes.plot(smooth, color="tab:blue", label=f"mean of {window} steps")
+    axes.set_xlabel("step")
+    axes.set_ylabel("cross-entropy")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    print(f"wrote {path}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Train an MLP on Fashion-MNIST with PyTorch's "
                                                  "idioms, ported by changing the imports.")
@@ -75,6 +97,8 @@ def main(argv=None):
     parser.add_argument("--test-size", type=int, default=10000, help="test images used")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and dropout")
     parser.add_argument("--save", default=None, help="save the state_dict there and reload it")
+    parser.add_argument("--plot", action="store_true",
+                        help="write the training loss curve to port_from_pytorch_loss.png")
     args = parser.parse_args(argv)
 
     ag.manual_seed(args.seed)
@@ -112,6 +136,9 @@ def main(argv=None):
     first, last = sum(losses[:window]) / window, sum(losses[-window:]) / window
     print(f"loss {first:.3f} -> {last:.3f} (mean of the first and last {window} steps), "
           f"test accuracy {accuracy:.3f}")
+
+    if args.plot:
+        plot_losses(losses, "port_from_pytorch_loss.png")
 
     if args.save:
         save(model.state_dict(), args.save)
