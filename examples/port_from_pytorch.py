@@ -28,6 +28,28 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from nn.datasets import fashion_mnist  # noqa: E402, I001  (the data: torchvision is not needed)
 
+
+def plot_losses(losses, path):
+    """The loss of every step and its running mean over 20 steps, as a PNG (matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    window = min(20, len(losses))
+    smooth = [sum(losses[max(0, i - window + 1):i + 1]) / len(losses[max(0, i - window + 1):i + 1])
+              for i in range(len(losses))]
+    figure, axes = plt.subplots(figsize=(6, 3.5))
+    axes.plot(losses, color="0.75", linewidth=0.8, label="loss per step")
+    axes.plot(smooth, color="tab:blue", label=f"mean of {window} steps")
+    axes.set_xlabel("step")
+    axes.set_ylabel("cross-entropy")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    print(f"wrote {path}")
+
 # ---- the imports: the only lines that differ from the PyTorch script ----
 import autograd as ag  # noqa: E402
 import nn  # noqa: E402
@@ -63,28 +85,6 @@ def evaluate(model, loader, device):
             _, predicted = model(images).max(dim=1)
             correct += (predicted == labels).sum().item()
     return correct / len(loader.dataset)
-
-
-def plot_losses(losses, path):
-    """The loss of every step and its running mean over 20 steps, as a PNG (matplotlib)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    window = min(20, len(losses))
-    smooth = [sum(losses[max(0, i - window + 1):i + 1]) / len(losses[max(0, i - window + 1):i + 1])
-              for i in range(len(losses))]
-    figure, axes = plt.subplots(figsize=(6, 3.5))
-    axes.plot(losses, color="0.75", linewidth=0.8, label="loss per step")
-    axes.plot(smooth, color="tab:blue", label=f"mean of {window} steps")
-    axes.set_xlabel("step")
-    axes.set_ylabel("cross-entropy")
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    print(f"wrote {path}")
 
 
 def main(argv=None):
