@@ -18,8 +18,9 @@ from nn.functional.loss import _check_reduction, _first_bad, _floating_input, _l
 
 __all__ = ["cosine_embedding_loss", "margin_ranking_loss"]
 
-# Added to each squared norm, as PyTorch: two zero vectors have cosine 0, not NaN.
-COSINE_EPSILON = 1e-12
+# Added to each squared norm, as PyTorch: two zero vectors have cosine 0, not NaN. PyTorch
+# stores its 1e-12 as a float32 constant; the same value gives the same gradients there.
+COSINE_EPSILON = float(np.float32(1e-12))
 
 
 def _check_margin(name: str, margin: float, limit: float = math.inf) -> float:
