@@ -308,3 +308,17 @@ def test_mlp_takes_the_new_activations_by_name(name):
 def test_prelu_layer_keeps_float32_for_array_input():
     out = nn.PReLU(2)(np.ones((3, 2)))
     assert out.dtype == np.float32
+
+
+def test_inplace_activations_in_a_model_give_the_out_of_place_results():
+    x = np.random.default_rng(4).standard_normal((2, 1, 5, 5))
+    results = []
+    for inplace in (False, True):
+        ag.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(inplace=inplace),
+                              nn.Conv2d(2, 2, 2), nn.Hardswish(inplace=inplace)).double()
+        out = model(x)
+        (out * out).sum().backward()
+        results.append([out.data] + [p.grad.data for p in model.parameters()])
+    for plain, inplace in zip(*results):
+        np.testing.assert_array_equal(plain, inplace)

@@ -64,7 +64,7 @@ def _apply(name: str, x: Any, inplace: bool, function: Callable[[Tensor], Tensor
 
 def relu(x: Any, inplace: bool = False) -> Tensor:
     """max(x, 0) elementwise; d/dx = [x > 0]."""
-    return _apply("relu", x, inplace, ag.relu) if inplace else ag.relu(x)
+    return modify(as_tensor(x), "relu_", ag.relu) if inplace else ag.relu(x)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
