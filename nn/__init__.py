@@ -4,7 +4,29 @@ import os as _os
 
 from autograd.anomaly import register_library as _register_library
 from nn import data, datasets, functional, init, metrics, optim, parallel, utils
-from nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn.activation import (
+    CELU,
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanh,
+)
 from nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from nn.dropout import Dropout, Dropout2d
@@ -13,11 +35,15 @@ from nn.linear import MLP, Flatten, Identity, Linear
 from nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
     HuberLoss,
+    KLDivLoss,
     L1Loss,
+    MarginRankingLoss,
     MSELoss,
     NLLLoss,
+    SmoothL1Loss,
 )
 from nn.module import Module, Parameter
 from nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
@@ -51,6 +77,10 @@ __all__ = [
     "AdaptiveAvgPool2d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "GroupNorm",
     "Dropout2d",
     "parallel", "SyncBatchNorm",
+    # more activations and losses (issue 14)
+    "SiLU", "Softplus", "ELU", "SELU", "CELU", "Mish", "Hardtanh", "ReLU6", "Hardsigmoid",
+    "Hardswish", "Softsign", "LogSigmoid", "Softmin", "PReLU",
+    "KLDivLoss", "SmoothL1Loss", "CosineEmbeddingLoss", "MarginRankingLoss",
 ]
 
 _register_library(_os.path.dirname(__file__))  # detect_anomaly points past nn's frames

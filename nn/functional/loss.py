@@ -21,7 +21,7 @@ from autograd.tensor import Tensor, as_tensor
 
 __all__ = [
     "mse_loss", "l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits", "smooth_l1_loss",
 ]
 
 
@@ -280,6 +280,39 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     quadratic = 0.5 * diff * diff
     linear = delta * (magnitude - 0.5 * delta)
     return _reduce(ag.where(magnitude.data < delta, quadratic, linear), reduction)
+
+
+class SmoothL1(Op):
+    """l = 0.5 d^2 / beta if |d| < beta else |d| - beta / 2, with d = x - y;
+    dl/dx = -dl/dy = d / beta if |d| < beta else sign(d)"""
+
+    def forward(ctx, x, y, beta=1.0):
+        diff = x - y
+        magnitude = np.abs(diff)
+        ctx.beta, ctx.quadratic, ctx.sign = beta, magnitude < beta, np.sign(diff)
+        return np.where(ctx.quadratic, 0.5 * magnitude * magnitude / beta,
+                        magnitude - 0.5 * beta)
+
+    def backward(ctx, grad, x, y):
+        need_x, need_y = ctx.needs_input_grad
+        grad_x = grad * dual.where(ctx.quadratic, (x - y) / ctx.beta, ctx.sign)
+        return grad_x if need_x else None, -grad_x if need_y else None
+
+
+def smooth_l1_loss(input: Any, target: Any, *, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2 (d = input - target), as PyTorch.
+
+    ``beta = 0`` is the L1 loss (PyTorch's special case); ``huber_loss(delta=b)`` equals
+    ``b * smooth_l1_loss(beta=b)``. d/dinput = clip(d / beta, -1, 1).
+    """
+    _check_reduction("smooth_l1_loss", reduction)
+    if not beta >= 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    input, target = _pair("smooth_l1_loss", input, target)
+    if beta == 0:
+        return _reduce((input - target).abs(), reduction)
+    return _reduce(SmoothL1.apply(input, target, beta=float(beta)), reduction)
 
 
 # ---------------------------------------------------------------- classification losses

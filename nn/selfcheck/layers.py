@@ -112,6 +112,20 @@ def _softmax_layer(layer_name: str):
     return build
 
 
+# ------------------------------------------------------------------ more activations (issue 14)
+
+
+def _away(scale: float, *points: float):
+    """Draw ``scale * normal`` values at least 0.1 from each kink in ``points``."""
+    return lambda rng, shape: s.away_from(scale * s.normal(rng, shape), points, gap=0.1)
+
+
+def _prelu(nn, rng, trial):
+    count, shape = [(1, s.unary_shape(rng, trial)), (3, (2, 3)), (2, (1, 2, 3))][trial % 3]
+    return layer_trial(nn.PReLU(count), shape, rng, f"PReLU({count}) {shape}",
+                       draw=s.away_from_zero)
+
+
 def _flatten(nn, rng, trial):
     shape = (2,) + s.random_shape(rng, 1, 3)
     return layer_trial(nn.Flatten(), shape, rng, f"Flatten() {shape}")
@@ -435,6 +449,25 @@ LAYERS = [  # (row name, nn attribute, ops exercised, builder)
     ("nn.GELU(tanh)", "GELU", (), _activation("GELU", approximate="tanh")),
     ("nn.Softmax", "Softmax", (), _softmax_layer("Softmax")),
     ("nn.LogSoftmax", "LogSoftmax", (), _softmax_layer("LogSoftmax")),
+    # more activations (issue 14): inputs away from the kinks
+    ("nn.SiLU", "SiLU", ("silu",), _activation("SiLU", _away(3.0))),
+    ("nn.Mish", "Mish", ("mish", "softplus"), _activation("Mish", _away(3.0))),
+    ("nn.Softplus", "Softplus", ("softplus",),
+     _activation("Softplus", _away(2.0, 1.5), beta=2.0, threshold=3.0)),
+    ("nn.ELU", "ELU", ("elu",), _activation("ELU", _away(2.0, 0.0), alpha=0.5)),
+    ("nn.SELU", "SELU", ("elu",), _activation("SELU", _away(2.0, 0.0))),
+    ("nn.CELU", "CELU", ("elu",), _activation("CELU", _away(2.0, 0.0), alpha=1.5)),
+    ("nn.Hardtanh", "Hardtanh", ("hardtanh",),
+     _activation("Hardtanh", _away(1.0, -0.5, 1.0), min_val=-0.5, max_val=1.0)),
+    ("nn.ReLU6", "ReLU6", ("hardtanh",), _activation("ReLU6", _away(4.0, 0.0, 6.0))),
+    ("nn.Hardsigmoid", "Hardsigmoid", ("hardsigmoid",),
+     _activation("Hardsigmoid", _away(3.0, -3.0, 3.0))),
+    ("nn.Hardswish", "Hardswish", ("hardswish",),
+     _activation("Hardswish", _away(3.0, -3.0, 3.0))),
+    ("nn.Softsign", "Softsign", (), _activation("Softsign", _away(2.0, 0.0))),
+    ("nn.LogSigmoid", "LogSigmoid", ("softplus",), _activation("LogSigmoid", _away(4.0))),
+    ("nn.Softmin", "Softmin", (), _softmax_layer("Softmin")),
+    ("nn.PReLU", "PReLU", ("prelu",), _prelu),
     ("nn.Flatten", "Flatten", (), _flatten),
     ("nn.MLP", "MLP", (), _mlp),
     ("nn.Dropout", "Dropout", (), _dropout),

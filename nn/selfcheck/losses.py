@@ -8,6 +8,8 @@ for L1 and from ``delta`` for Huber; probabilities inside (0.05, 0.95) for BCE.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 import nn
@@ -88,6 +90,53 @@ def _bce_with_logits(nn, rng, trial):
                  f"BCEWithLogitsLoss({reduction}, pos_weight={pos_weight is not None}) {shape}")
 
 
+# ------------------------------------------------------------------ more losses (issue 14)
+
+KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
+
+
+def _kl_div(nn, rng, trial):
+    """Log-probabilities and a target (probabilities, or log-probabilities), both checked."""
+    shape = s.unary_shape(rng, trial + 1)
+    reduction, log_target = KL_REDUCTIONS[trial % 4], trial % 2 == 1
+    loss = nn.KLDivLoss(reduction=reduction, log_target=log_target)
+    target = s.normal(rng, shape) if log_target else rng.uniform(0.1, 1.0, shape)
+
+    def quiet(x, t):
+        with warnings.catch_warnings():  # reduction='mean' warns, as PyTorch
+            warnings.simplefilter("ignore", UserWarning)
+            return loss(x, t)
+
+    return Trial(quiet, (s.leaf(s.normal(rng, shape)), s.leaf(target)),
+                 f"KLDivLoss({reduction}, log_target={log_target}) {s.describe(shape)}")
+
+
+def _cosine_embedding(nn, rng, trial):
+    """Pairs (N, D) or one pair (D,); a -1 label only where cos - margin is away from 0."""
+    margin = (0.0, 0.3, -0.2)[trial % 3]
+    size = int(rng.integers(1, 4))
+    shape = (int(rng.integers(1, 4)), size) if trial % 2 == 0 else (size,)
+    x1, x2 = s.normal(rng, shape), s.normal(rng, shape)
+    cosine = (x1 * x2).sum(-1) / np.sqrt((x1 * x1).sum(-1) * (x2 * x2).sum(-1))
+    labels = np.where((rng.random(cosine.shape) < 0.6) & (np.abs(cosine - margin) > 0.1), -1, 1)
+    loss = nn.CosineEmbeddingLoss(margin, reduction=REDUCTIONS[trial % 3])
+    return Trial(lambda a, b: loss(a, b, labels), (s.leaf(x1), s.leaf(x2)),
+                 f"CosineEmbeddingLoss({margin}, {loss.reduction}) {shape} labels {labels}")
+
+
+def _margin_ranking(nn, rng, trial):
+    """input1, input2 and target all checked; -y (x1 - x2) + margin away from 0."""
+    shape = s.unary_shape(rng, trial + 1)
+    margin = (0.0, 0.5)[trial % 2]
+    target = rng.choice([-1.0, 1.0], shape)
+    hinge = s.away_from(rng.uniform(-2.0, 2.0, shape), [0.0], gap=0.1)
+    x2 = s.normal(rng, shape)
+    x1 = x2 + (margin - hinge) / target  # so that -y (x1 - x2) + margin = hinge
+    loss = nn.MarginRankingLoss(margin, reduction=REDUCTIONS[trial % 3])
+    return Trial(loss, (s.leaf(x1), s.leaf(x2), s.leaf(target)),
+                 f"MarginRankingLoss({margin}, {loss.reduction}) {s.describe(shape)}")
+
+
 LOSSES = [  # (row name, nn attribute, ops exercised, builder)
     ("nn.MSELoss", "MSELoss", (), _regression("MSELoss")),
     ("nn.L1Loss", "L1Loss", (), _regression("L1Loss", kinks=(0.0,))),
@@ -97,6 +146,12 @@ LOSSES = [  # (row name, nn attribute, ops exercised, builder)
     ("nn.BCELoss", "BCELoss", ("binary_cross_entropy",), _bce),
     ("nn.BCEWithLogitsLoss", "BCEWithLogitsLoss", ("binary_cross_entropy_with_logits",),
      _bce_with_logits),
+    # more losses (issue 14)
+    ("nn.KLDivLoss", "KLDivLoss", ("kl_div",), _kl_div),
+    ("nn.SmoothL1Loss", "SmoothL1Loss", ("smooth_l1",),
+     _regression("SmoothL1Loss", kinks=(-0.5, 0.5), beta=0.5)),
+    ("nn.CosineEmbeddingLoss", "CosineEmbeddingLoss", (), _cosine_embedding),
+    ("nn.MarginRankingLoss", "MarginRankingLoss", (), _margin_ranking),
 ]
 
 
