@@ -17,6 +17,8 @@ import numbers
 
 import numpy as np
 
+from autograd.devices import check_device
+
 DEFAULT_DTYPE = np.dtype(np.float32)
 
 
@@ -102,7 +104,9 @@ class Tensor:
     __hash__ = object.__hash__
     __array_priority__ = 1000  # NumPy defers its binary operators to ours
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None) -> None:
+    def __init__(self, data, requires_grad: bool = False, dtype=None, device=None) -> None:
+        if device is not None:
+            check_device("Tensor", device)
         array = _to_array(data, dtype)
         if requires_grad:
             _check_can_require_grad(array.dtype)
@@ -309,11 +313,13 @@ class Tensor:
         return f"Tensor({body}, {', '.join(extras)})"
 
 
-def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+def tensor(data, requires_grad: bool = False, dtype=None, device=None) -> Tensor:
     """A new tensor holding a copy of ``data``, as ``torch.tensor``.
 
     Python floats become float32, ints int64 and bools bool; arrays keep their dtype.
+    ``device`` may only be the CPU (``"cpu"``), as for every factory.
     """
+    check_device("tensor", device)
     return Tensor(_to_array(data, dtype, copy=True), requires_grad=requires_grad)
 
 
