@@ -8,7 +8,7 @@ PyTorch script's device questions (only the CPU exists), so
 ``device = "cuda" if ag.cuda.is_available() else "cpu"`` runs unchanged;
 ``ag.inf``, ``ag.nan``, ``ag.pi`` and ``ag.e`` are PyTorch's constants.
 
-A PyTorch name that autograd does not have (``x.storage()``, ``ag.save``, ...)
+A PyTorch name that autograd does not have (``x.storage()``, ``ag.compile``, ...)
 raises an ``AttributeError`` that says what to use instead; any other name
 missing from the module gets the closest existing names as suggestions (for
 tensors, Python's own "Did you mean" does that).
@@ -201,8 +201,6 @@ IN_PLACE_MISSING = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sin
                     "floor", "ceil", "round", "reciprocal", "square")
 
 MODULE_ADVICE = {
-    "save": "save with nn.save(model.state_dict(), path) (an .npz file, never pickle)",
-    "load": "load with nn.load(path) (what nn.save wrote)",
     "nn": "import nn (PyTorch's torch.nn is the separate package nn)",
     "optim": "from nn import optim (PyTorch's torch.optim is nn.optim)",
     "utils": "from nn.data import DataLoader, TensorDataset (torch.utils.data is nn.data)",

@@ -489,7 +489,7 @@ NN_CASES = [
     row("load_state_dict-not-a-mapping", lambda: nn.Linear(2, 2).load_state_dict([1, 2]),
         TypeError, r"load_state_dict: .*must be a (dict|mapping).*list"),
     row("nn.save-unsupported-value", lambda: nn.save({"a": object()}, "unused.npz"), TypeError,
-        r"nn.save: cannot store a object at 'a'"),
+        r"save: cannot store a object at 'a'"),
     row("optimizer-negative-lr", lambda: optim.SGD(params(), lr=-0.1), ValueError,
         r"SGD: invalid lr -0.1"),
     row("adam-beta-out-of-range", lambda: optim.Adam(params(), betas=(1.0, 0.9)), ValueError,
@@ -640,15 +640,15 @@ def mnist_directory_with(name: str, content: bytes):
 
 
 def checkpoint(problem: str) -> str:
-    return r"^nn.load: cannot read '.*model\.npz': " + problem
+    return r"^load: cannot read '.*model\.npz': " + problem
 
 
 FILE_CASES = [
     row("load-text-file", loading(lambda p: p.write_text("weight = [1, 2, 3]\n")), ValueError,
-        checkpoint(r"not a file written by nn.save \(neither a zip archive nor a .npy file: it "
+        checkpoint(r"not a file written by ag.save \(neither a zip archive nor a .npy file: it "
                    r"starts with b'weight'\)")),
     row("load-empty-file", loading(lambda p: p.write_bytes(b"")), ValueError,
-        checkpoint(r"not a file written by nn.save .*: it is empty\)")),
+        checkpoint(r"not a file written by ag.save .*: it is empty\)")),
     row("load-truncated-zip", loading(truncated_checkpoint), ValueError,
         checkpoint(r"it is not a valid zip archive \(File is not a zip file\)")),
     row("load-zip-without-arrays", loading(lambda p: zip_with(p, {})), ValueError,
@@ -733,14 +733,14 @@ FILE_CASES = [
                                r"shape \(3,\)\)")),
     row("load-other-format",
         loading(lambda p: structure_file(p, header=b'{"format": "other", "root": 1}')),
-        ValueError, checkpoint(r"not a file written by nn.save \(its structure record has no "
+        ValueError, checkpoint(r"not a file written by ag.save \(its structure record has no "
                                r"format 'autograd-nn-npz' and root\)")),
     row("load-other-version",
         loading(lambda p: structure_file(
             p, header=b'{"format": "autograd-nn-npz", "version": 7, "root": 1}')),
         ValueError, checkpoint(r"it has format version 7, this version reads 1")),
     row("save-nested-too-deeply", lambda: nn.save(nested_list(150), "unused.npz"), TypeError,
-        r"nn.save: the value at '0(\.0)*' is nested more than 100 levels deep"),
+        r"save: the value at '0(\.0)*' is nested more than 100 levels deep"),
     row("load_idx-gzip-expands-past-its-header",
         reading(nn.datasets.load_idx, "labels.gz",
                 lambda p: gzip_bomb(p, idx_bytes(0x08, "B", (10,), []), zeros=1 << 20)),
