@@ -49,6 +49,8 @@ METHODS = [
     ("flatten(0, 1)", (2, 3, 4), lambda x: x.flatten(0, 1)),
     ("flatten(1, -2)", (2, 3, 4, 2), lambda x: x.flatten(1, -2)),
     ("flatten() of 0-d", (), lambda x: x.flatten()),
+    ("flatten(1) of size 0", (0, 0, 3), lambda x: x.flatten(1)),
+    ("flatten(0, 1) of size 0", (2, 0, 3), lambda x: x.flatten(0, 1)),
     ("expand(3, -1, 4)", (1, 2, 1), lambda x: x.expand(3, -1, 4)),
     ("expand with new leading dims", (3, 1), lambda x: x.expand(2, 2, 3, 5)),
     ("expand_as", (3, 1), lambda x: x.expand_as(x.new_zeros(2, 3, 4))),
