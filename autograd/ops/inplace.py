@@ -46,7 +46,7 @@ class IndexPut(Op):
         if need_x:
             written = np.zeros(grad.shape, dtype=bool)
             written[ctx.index] = True
-            grad_x = dual.where(written, 0.0, grad)
+            grad_x = dual.keep(grad, ~written)
         if need_values:
             grad_values = select(grad, ctx.index)
         return grad_x, grad_values

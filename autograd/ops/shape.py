@@ -136,8 +136,8 @@ class Where(Op):
 
     def backward(ctx, grad):
         need_a, need_b = ctx.needs_input_grad
-        grad_a = dual.where(ctx.condition, grad, 0.0) if need_a else None
-        grad_b = dual.where(ctx.condition, 0.0, grad) if need_b else None
+        grad_a = dual.keep(grad, ctx.condition) if need_a else None
+        grad_b = dual.keep(grad, ~ctx.condition) if need_b else None
         return grad_a, grad_b
 
 
