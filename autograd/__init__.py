@@ -61,6 +61,8 @@ from autograd.ops.sort import *  # noqa: F403
 from autograd.ops.trig import *  # noqa: F403
 from autograd.ops.unary import *  # noqa: F403
 from autograd.ops.views import *  # noqa: F403
+from autograd.serialization import load as load
+from autograd.serialization import save as save
 from autograd.tensor import Tensor as Tensor
 from autograd.tensor import tensor as tensor
 from autograd.viz import draw_graph as draw_graph
@@ -68,8 +70,8 @@ from autograd.viz.trace import trace_backward as trace_backward
 
 __all__ = sorted(
     ["Function", "Op", "Tensor", "tensor", "detect_anomaly", "draw_graph", "enable_grad",
-     "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled",
-     "trace_backward"]
+     "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "load", "no_grad", "save",
+     "set_grad_enabled", "trace_backward"]
     + [name for module in (_arithmetic, _compare, _index, _linalg, _reduce, _shape, _softmax,
                            _unary, _creation, _dtypes, _movement, _gather, _bitwise, _rounding,
                            _scan, _sort, _trig, _views, _habits)

@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd.devices import check_device
 from autograd.tensor import DEFAULT_DTYPE, Tensor, _to_array
 
 __all__ = ["zeros", "ones", "full", "empty", "eye", "arange", "linspace", "rand", "randn",
            "randint", "multinomial", "zeros_like", "ones_like", "full_like", "empty_like",
            "rand_like", "randn_like", "manual_seed", "as_tensor", "from_numpy"]
-
-
-def _check_device(name: str, device) -> None:
-    if device is not None and str(device) != "cpu":
-        raise ValueError(f"{name}: device {str(device)!r} is not available: autograd computes "
-                         "with NumPy on the CPU (device='cpu')")
 
 
 def _shape(name: str, shape: tuple, size=None) -> tuple:
@@ -52,28 +47,28 @@ def _like_dtype(name: str, t, dtype, floating: bool = False) -> np.dtype:
 def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False, size=None,
           device=None) -> Tensor:
     """A tensor of zeros: ``ag.zeros(2, 3)`` or ``ag.zeros((2, 3))``."""
-    _check_device("zeros", device)
+    check_device("zeros", device)
     return _new(np.zeros(_shape("zeros", shape, size), dtype=dtype), requires_grad)
 
 
 def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False, size=None,
          device=None) -> Tensor:
     """A tensor of ones."""
-    _check_device("ones", device)
+    check_device("ones", device)
     return _new(np.ones(_shape("ones", shape, size), dtype=dtype), requires_grad)
 
 
 def empty(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False, size=None,
           device=None) -> Tensor:
     """A tensor whose values are whatever the memory held (``np.empty``): fill it before use."""
-    _check_device("empty", device)
+    check_device("empty", device)
     return _new(np.empty(_shape("empty", shape, size), dtype=dtype), requires_grad)
 
 
 def full(shape, fill_value, dtype=DEFAULT_DTYPE, requires_grad: bool = False,
          device=None) -> Tensor:
     """A tensor filled with ``fill_value``."""
-    _check_device("full", device)
+    check_device("full", device)
     shape = _shape("full", (shape,))
     return _new(np.full(shape, fill_value, dtype=dtype), requires_grad)
 
@@ -81,7 +76,7 @@ def full(shape, fill_value, dtype=DEFAULT_DTYPE, requires_grad: bool = False,
 def eye(n: int, m: int | None = None, dtype=DEFAULT_DTYPE, requires_grad: bool = False,
         device=None) -> Tensor:
     """An ``(n, m)`` identity matrix."""
-    _check_device("eye", device)
+    check_device("eye", device)
     return _new(np.eye(n, m, dtype=dtype), requires_grad)
 
 
@@ -92,7 +87,7 @@ def arange(start=None, stop=None, step=1, dtype=None, requires_grad: bool = Fals
     ``arange(5)``, ``arange(1, 5)``, ``arange(0, 1, 0.25)``. All-integer arguments
     give int64 (``C[ag.arange(n)]`` indexes); otherwise float32.
     """
-    _check_device("arange", device)
+    check_device("arange", device)
     if end is not None:
         if stop is not None:
             raise TypeError("arange: got both stop and end; pass one of them")
@@ -114,7 +109,7 @@ def linspace(start, stop=None, num=None, endpoint: bool = True, dtype=None,
     PyTorch's ``linspace(start, end, steps)`` and its keywords ``end=``, ``steps=``
     too; without a count, NumPy's default of 50.
     """
-    _check_device("linspace", device)
+    check_device("linspace", device)
     if (stop is None) == (end is None) or (num is not None and steps is not None):
         raise TypeError("linspace: give the end once (stop, or end=) and the count at most "
                         "once (num, or steps=)")
@@ -129,7 +124,7 @@ def linspace(start, stop=None, num=None, endpoint: bool = True, dtype=None,
 def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False, size=None,
          device=None) -> Tensor:
     """Uniform samples in ``[0, 1)``: ``ag.rand(2, 3)``, ``ag.rand(())`` (0-d)."""
-    _check_device("rand", device)
+    check_device("rand", device)
     values = np.random.random_sample(_shape("rand", shape, size))
     return _new(np.asarray(values).astype(dtype), requires_grad)
 
@@ -137,7 +132,7 @@ def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False, size=None,
 def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False, size=None,
           device=None) -> Tensor:
     """Standard normal samples: ``ag.randn(2, 3)``, ``ag.randn(())`` (0-d)."""
-    _check_device("randn", device)
+    check_device("randn", device)
     values = np.random.standard_normal(_shape("randn", shape, size))
     return _new(np.asarray(values).astype(dtype), requires_grad)
 
@@ -148,7 +143,7 @@ def randint(low, high=None, size=None, dtype=np.int64, *, device=None) -> Tensor
     ``randint(5, size=(3,))`` and ``randint(0, 5, (3,))`` (NumPy, PyTorch),
     ``randint(5, (3,))`` (PyTorch: high and size). Without ``size``, a 0-d tensor.
     """
-    _check_device("randint", device)
+    check_device("randint", device)
     if isinstance(high, (tuple, list)) and size is None:  # PyTorch's randint(high, size)
         high, size = None, high
     if high is None:
@@ -218,38 +213,38 @@ def _check_weights(weights: np.ndarray, num_samples, replacement: bool) -> np.nd
 
 def zeros_like(t, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Zeros with the shape (and dtype, unless given) of ``t``."""
-    _check_device("zeros_like", device)
+    check_device("zeros_like", device)
     return _new(np.zeros_like(np.asarray(t), dtype=dtype), requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Ones with the shape (and dtype, unless given) of ``t``."""
-    _check_device("ones_like", device)
+    check_device("ones_like", device)
     return _new(np.ones_like(np.asarray(t), dtype=dtype), requires_grad)
 
 
 def full_like(t, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """``fill_value`` everywhere, with the shape (and dtype, unless given) of ``t``."""
-    _check_device("full_like", device)
+    check_device("full_like", device)
     return _new(np.full_like(np.asarray(t), fill_value, dtype=dtype), requires_grad)
 
 
 def empty_like(t, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Uninitialised values with the shape (and dtype, unless given) of ``t``."""
-    _check_device("empty_like", device)
+    check_device("empty_like", device)
     return _new(np.empty_like(np.asarray(t), dtype=dtype), requires_grad)
 
 
 def rand_like(t, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Uniform samples in ``[0, 1)`` with the shape (and floating dtype) of ``t``."""
-    _check_device("rand_like", device)
+    check_device("rand_like", device)
     dtype = _like_dtype("rand_like", t, dtype, floating=True)
     return rand(np.shape(t), dtype=dtype, requires_grad=requires_grad)
 
 
 def randn_like(t, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Standard normal samples with the shape (and floating dtype) of ``t``."""
-    _check_device("randn_like", device)
+    check_device("randn_like", device)
     dtype = _like_dtype("randn_like", t, dtype, floating=True)
     return randn(np.shape(t), dtype=dtype, requires_grad=requires_grad)
 

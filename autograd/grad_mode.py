@@ -44,18 +44,33 @@ class _GradModeContext:
         return wrapper
 
 
-class no_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+class _BareDecoratorContext(_GradModeContext):
+    """A mode that takes no argument, so it also decorates bare: ``@no_grad`` as ``@no_grad()``."""
+
+    def __new__(cls, func=None):
+        if func is None:
+            return super().__new__(cls)
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}() takes no arguments (or, as a bare decorator, "
+                            f"a function), got {func!r}")
+        return cls()(func)
+
+
+class no_grad(_BareDecoratorContext):  # noqa: N801 - PyTorch's name
     """Context manager / decorator that disables graph recording.
 
     >>> with ag.no_grad():
     ...     y = x * 2          # y.requires_grad is False
+    >>> @ag.no_grad            # or @ag.no_grad(), as in PyTorch
+    ... def evaluate(x): ...
     """
 
     _mode = False
 
 
-class enable_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
-    """Context manager / decorator that enables graph recording (e.g. inside ``no_grad``)."""
+class enable_grad(_BareDecoratorContext):  # noqa: N801 - PyTorch's name
+    """Context manager / decorator (``@enable_grad`` or ``@enable_grad()``) that enables
+    graph recording (e.g. inside ``no_grad``)."""
 
     _mode = True
 

@@ -8,7 +8,7 @@ PyTorch script's device questions (only the CPU exists), so
 ``device = "cuda" if ag.cuda.is_available() else "cpu"`` runs unchanged;
 ``ag.inf``, ``ag.nan``, ``ag.pi`` and ``ag.e`` are PyTorch's constants.
 
-A PyTorch name that autograd does not have (``x.storage()``, ``ag.save``, ...)
+A PyTorch name that autograd does not have (``x.storage()``, ``ag.compile``, ...)
 raises an ``AttributeError`` that says what to use instead; any other name
 missing from the module gets the closest existing names as suggestions (for
 tensors, Python's own "Did you mean" does that).
@@ -22,38 +22,13 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from autograd.devices import NO_GPU, check_device, device, is_device
 from autograd.ops.views import clone, sizes_argument
 from autograd.tensor import Tensor, as_tensor
 
 __all__ = ["device", "cuda", "accelerator", "backends", "inf", "nan", "pi", "e"]
 
 inf, nan, pi, e = math.inf, math.nan, math.pi, math.e
-
-NO_GPU = ("there is no GPU backend: autograd computes with NumPy, on the CPU. Leave the tensor "
-          "where it is (write `device = 'cuda' if ag.cuda.is_available() else 'cpu'` and "
-          "`x.to(device)`, which is 'cpu' here)")
-
-
-class device:  # noqa: N801 - PyTorch's name
-    """PyTorch's device object; only ``"cpu"`` exists. ``str(ag.device("cpu")) == "cpu"``."""
-
-    def __init__(self, type: str = "cpu", index: int | None = None) -> None:  # noqa: A002
-        text = str(type) if index is None else f"{type}:{index}"
-        check_device("device", text)
-        self.type, self.index = "cpu", None
-
-    def __str__(self) -> str:
-        return self.type
-
-    def __repr__(self) -> str:
-        return f"device(type='{self.type}')"
-
-    def __eq__(self, other) -> bool:
-        return str(other) == self.type
-
-    def __hash__(self) -> int:
-        return hash(self.type)
-
 
 def _false(*args, **kwargs) -> bool:
     return False
@@ -106,20 +81,6 @@ byte = _caster("byte", np.uint8)
 bool_ = _caster("bool", np.bool_)
 
 
-def check_device(name: str, device) -> None:
-    """Accept the CPU (``"cpu"``, ``"cpu:0"``, ``ag.device("cpu")``); refuse any other device."""
-    text = str(device)
-    if type(device).__name__ == "device" or isinstance(device, str):
-        if text.split(":")[0] == "cpu":
-            return
-        raise RuntimeError(f"{name}: cannot move to {text!r}: {NO_GPU}")
-    raise TypeError(f"{name}: expected a device ('cpu') or a dtype, got {device!r}")
-
-
-def _is_device(value) -> bool:
-    return isinstance(value, str) or type(value).__name__ == "device"
-
-
 def to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False,
        memory_format=None) -> Tensor:
     """PyTorch's ``to``: ``to(dtype)``, ``to("cpu")``, ``to(other)`` (its dtype),
@@ -133,12 +94,11 @@ def to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: b
     for value in args:
         if isinstance(value, Tensor):
             dtype = value.dtype
-        elif _is_device(value):
+        elif is_device(value):
             device = value
         else:
             dtype = value
-    if device is not None:
-        check_device("to", device)
+    check_device("to", device)
     result = self
     if dtype is not None:
         try:
@@ -241,8 +201,6 @@ IN_PLACE_MISSING = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sin
                     "floor", "ceil", "round", "reciprocal", "square")
 
 MODULE_ADVICE = {
-    "save": "save with nn.save(model.state_dict(), path) (an .npz file, never pickle)",
-    "load": "load with nn.load(path) (what nn.save wrote)",
     "nn": "import nn (PyTorch's torch.nn is the separate package nn)",
     "optim": "from nn import optim (PyTorch's torch.optim is nn.optim)",
     "utils": "from nn.data import DataLoader, TensorDataset (torch.utils.data is nn.data)",

@@ -44,6 +44,9 @@ CASES = [
     ("dropout2d", "Dropout2d", dict(p=0.5), (64, 32, 32), 16),
     ("embedding_padding", "Embedding", dict(num_embeddings=10000, embedding_dim=64,
                                             padding_idx=0), (128,), 64),
+    # makemore's sizes: C[X] with a (32, 3) batch of contexts, and 4096 tokens of a (27, 64) table
+    ("embedding_makemore", "Embedding", dict(num_embeddings=27, embedding_dim=10), (3,), 32),
+    ("embedding_tokens", "Embedding", dict(num_embeddings=27, embedding_dim=64), (), 4096),
 ]
 
 

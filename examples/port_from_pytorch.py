@@ -8,11 +8,11 @@ and loading a ``state_dict``. Only the import block differs; under PyTorch it re
 
     import torch as ag
     import torch.nn.functional as F
-    from torch import load, nn, optim, save
+    from torch import nn, optim
     from torch.utils.data import DataLoader, TensorDataset
 
 and tests/test_port_from_pytorch.py runs this same body under both. Two notes:
-``save``/``load`` write an ``.npz`` file here (``nn.save``, never pickle), and
+``ag.save``/``ag.load`` write an ``.npz`` file here (never pickle), and
 the images come from ``nn.datasets.fashion_mnist`` in both runs (torchvision is
 not needed).
 
@@ -54,7 +54,7 @@ def plot_losses(losses, path):
 import autograd as ag  # noqa: E402
 import nn  # noqa: E402
 import nn.functional as F  # noqa: E402
-from nn import load, optim, save  # noqa: E402
+from nn import optim  # noqa: E402
 from nn.data import DataLoader, TensorDataset  # noqa: E402
 
 # ---- end of the imports ----
@@ -141,9 +141,9 @@ def main(argv=None):
         plot_losses(losses, "port_from_pytorch_loss.png")
 
     if args.save:
-        save(model.state_dict(), args.save)
+        ag.save(model.state_dict(), args.save)
         restored = Net().to(device)
-        restored.load_state_dict(load(args.save))
+        restored.load_state_dict(ag.load(args.save))
         print(f"saved to {args.save}; the reloaded model scores "
               f"{evaluate(restored, test_loader, device):.3f}")
 

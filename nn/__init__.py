@@ -3,6 +3,7 @@
 import os as _os
 
 from autograd.anomaly import register_library as _register_library
+from autograd.serialization import load, save  # ag.save / ag.load, the same functions
 from nn import data, datasets, functional, init, metrics, optim, parallel, utils
 from nn.activation import (
     CELU,
@@ -58,7 +59,6 @@ from nn.pooling import (
     MaxPool2d,
 )
 from nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from nn.serialization import load, save
 from nn.training import evaluate, fit, predict
 from nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 

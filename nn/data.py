@@ -173,8 +173,10 @@ class DataLoader:
         shuffle: visit the samples in a new random order every epoch.
         drop_last: skip the last batch when it is smaller than ``batch_size``.
         seed: seed of the shuffling (``np.random.default_rng(seed)``): two
-            loaders with the same seed give the same sequence of epochs;
-            ``None`` draws fresh entropy.
+            loaders with the same seed give the same sequence of epochs.
+            ``None`` draws each epoch's order from the global random state
+            (``np.random.permutation``), so it follows ``ag.manual_seed`` as
+            PyTorch's loader follows ``torch.manual_seed``.
         sampler: an iterable of dataset indices with ``__len__`` (such as a
             ``DistributedSampler``) that chooses the samples and their order
             each epoch instead; it excludes ``shuffle``.
@@ -225,7 +227,7 @@ class DataLoader:
         self.drop_last = drop_last
         self.seed = seed
         self.sampler = sampler
-        self._rng = np.random.default_rng(seed)
+        self._rng = None if seed is None else np.random.default_rng(seed)
 
     def __len__(self) -> int:
         size = len(self.dataset) if self.sampler is None else len(self.sampler)
@@ -237,7 +239,8 @@ class DataLoader:
         if self.sampler is not None:
             order = np.fromiter(self.sampler, dtype=np.int64, count=len(self.sampler))
         elif self.shuffle:
-            order = self._rng.permutation(len(self.dataset))
+            order = (np.random.permutation(len(self.dataset)) if self._rng is None
+                     else self._rng.permutation(len(self.dataset)))
         else:
             order = np.arange(len(self.dataset))
         for batch in range(len(self)):

@@ -83,20 +83,7 @@ class Flatten(Module):
 
     def forward(self, x: Any) -> Tensor:
         """(N, C, H, W) -> (N, C*H*W) for the defaults; a reshape, so gradients pass unchanged."""
-        x = as_tensor(x)
-        ndim = max(x.ndim, 1)
-        start, end = self.start_dim, self.end_dim
-        if not (-ndim <= start < ndim and -ndim <= end < ndim):
-            raise IndexError(f"{self!r}: dimensions out of range for input of shape {x.shape}")
-        start, end = start % ndim, end % ndim
-        if start > end:
-            raise ValueError(f"{self!r}: start_dim comes after end_dim for input of shape "
-                             f"{x.shape}")
-        if x.ndim == 0:
-            return x.reshape((1,))
-        shape = x.shape
-        merged = int(np.prod(shape[start:end + 1]))
-        return x.reshape(shape[:start] + (merged,) + shape[end + 1:])
+        return as_tensor(x).flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

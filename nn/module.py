@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import autograd as ag
+from autograd.devices import check_device, is_device
 from nn import module_hooks
 from nn.utils import zero_grad
 
@@ -436,10 +437,8 @@ def _target_dtype(owner: str, args: tuple, kwargs: dict) -> np.dtype | None:
             continue
         if isinstance(value, ag.Tensor):
             dtype = value.dtype
-        elif isinstance(value, str) or type(value).__name__ == "device":
-            if str(value).split(":")[0] != "cpu":
-                raise RuntimeError(f"{owner}.to(): only the 'cpu' device exists here, "
-                                   f"got {str(value)!r}")
+        elif is_device(value):
+            check_device(f"{owner}.to()", value)
         else:
             dtype = value
     if dtype is None:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
+from autograd.devices import check_device
 from autograd.tensor import Tensor, as_tensor
 from nn import functional as F
 from nn import init
@@ -33,11 +34,6 @@ def _positive_int(owner: str, name: str, value: Any) -> int:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
     return int(value)
-
-
-def _check_device(owner: str, device: Any) -> None:
-    if device is not None and str(device) != "cpu":
-        raise ValueError(f"{owner}: only device='cpu' is supported, got {device!r}")
 
 
 def _nonlinearity(owner: str, nonlinearity: str) -> str:
@@ -97,7 +93,7 @@ class RNNBase(Module):
             warnings.warn(f"{owner}: dropout option adds dropout after all but last recurrent "
                           f"layer, so non-zero dropout expects num_layers greater than 1, but "
                           f"got dropout={dropout} and num_layers={num_layers}", stacklevel=3)
-        _check_device(owner, device)
+        check_device(owner, device)
         self.mode = mode
         self.input_size = _positive_int(owner, "input_size", input_size)
         self.hidden_size = _positive_int(owner, "hidden_size", hidden_size)
@@ -307,7 +303,7 @@ class RNNCellBase(Module):
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         owner = type(self).__name__
-        _check_device(owner, device)
+        check_device(owner, device)
         self.input_size = _positive_int(owner, "input_size", input_size)
         self.hidden_size = _positive_int(owner, "hidden_size", hidden_size)
         self.bias = bool(bias)

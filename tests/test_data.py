@@ -125,6 +125,31 @@ def test_shuffle_order_is_numpy_default_rng_permutation():
         assert epoch_labels(loader) == [rng.permutation(12).tolist()]
 
 
+def test_without_a_seed_the_shuffle_follows_manual_seed_as_in_pytorch():
+    def three_epochs(seed):
+        ag.manual_seed(seed)
+        loader = DataLoader(make_dataset(40), batch_size=40, shuffle=True)
+        return [epoch_labels(loader)[0] for _ in range(3)]
+
+    assert three_epochs(0) == three_epochs(0)
+    assert three_epochs(0) != three_epochs(1)
+    np.random.seed(5)  # the global state that ag.manual_seed seeds: one permutation per epoch
+    expected = [np.random.permutation(40).tolist() for _ in range(3)]
+    assert three_epochs(5) == expected and len(set(map(tuple, expected))) == 3
+
+
+def test_pytorch_loader_without_a_generator_also_follows_its_manual_seed():
+    torch = pytest.importorskip("torch")
+
+    def order(seed):
+        torch.manual_seed(seed)
+        dataset = torch.utils.data.TensorDataset(torch.arange(40))
+        return [batch[0].tolist() for batch in torch.utils.data.DataLoader(
+            dataset, batch_size=40, shuffle=True)]
+
+    assert order(0) == order(0) and order(0) != order(1)
+
+
 def test_different_seeds_give_different_orders():
     orders = {
         tuple(epoch_labels(DataLoader(make_dataset(30), 30, shuffle=True, seed=s))[0])

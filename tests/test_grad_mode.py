@@ -168,6 +168,27 @@ def test_no_grad_as_a_decorator_and_set_grad_enabled_as_a_decorator():
     assert ag.is_grad_enabled()
 
 
+@pytest.mark.parametrize("mode, records", [(ag.no_grad, False), (ag.enable_grad, True)])
+def test_no_grad_and_enable_grad_decorate_bare_as_in_pytorch(mode, records):
+    @mode
+    def double(x):
+        """Doubles."""
+        return x * 2
+
+    for outer in (ag.enable_grad(), ag.no_grad()):
+        with outer:
+            assert double(leaf()).requires_grad is records
+            assert ag.is_grad_enabled() is (type(outer) is ag.enable_grad)
+    assert double.__name__ == "double" and double.__doc__ == "Doubles."
+    assert ag.is_grad_enabled()
+
+
+@pytest.mark.parametrize("mode", [ag.no_grad, ag.enable_grad])
+def test_no_grad_given_something_not_callable_says_it_takes_no_arguments(mode):
+    with pytest.raises(TypeError, match=rf"{mode.__name__}\(\) takes no arguments .*got 5"):
+        mode(5)
+
+
 def test_backward_inside_no_grad_works_and_keeps_no_grad():
     x = leaf()
     loss = (x * x).sum()

@@ -114,10 +114,24 @@ def test_result_that_does_not_fit_the_tensor_shape_is_refused():
         t.add_(ag.ones(2, 3))
 
 
-def test_read_only_broadcast_view_is_refused_with_advice():
-    view = ag.ones(3).broadcast_to((2, 3))
-    with pytest.raises(ValueError, match="read-only"):
-        view.fill_(0.0)
+@pytest.mark.parametrize("name, change", [
+    ("add_", lambda t: t.add_(1.0)),           # one NumPy ufunc into the buffer (fast path)
+    ("mul_", lambda t: t.__imul__(2.0)),
+    ("setitem", lambda t: t.__setitem__(0, 5.0)),
+    ("fill_", lambda t: t.fill_(0.0)),         # computed, then written (_write)
+    ("clamp_", lambda t: t.clamp_(0.0, 0.5)),
+    ("copy_", lambda t: t.copy_(ag.zeros(2, 3))),
+])
+@pytest.mark.parametrize("make_view", [lambda: ag.ones(3).broadcast_to((2, 3)),
+                                       lambda: ag.ones(1, 3).expand(2, 3)],
+                         ids=["broadcast_to", "expand"])
+def test_read_only_view_is_refused_with_one_message_on_every_path(name, change, make_view):
+    view = make_view()
+    with pytest.raises(ValueError, match=rf"^{name}: the tensor is a read-only view \(from "
+                                         r"broadcast_to or expand\); clone\(\) it before "
+                                         r"changing it in place$"):
+        change(view)
+    np.testing.assert_array_equal(view.data, np.ones((2, 3)))
 
 
 def test_uniform_and_normal_fill_in_place_reproducibly_with_manual_seed():

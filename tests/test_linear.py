@@ -141,10 +141,28 @@ def test_flatten_passes_gradients_back_in_the_input_shape():
     assert ag.gradcheck(lambda x: nn.Flatten()(x) * 2.0, [leaf((2, 3, 2))])
 
 
+@pytest.mark.parametrize("start, end, shape", [
+    (1, -1, (2, 3, 4)), (0, -1, (2, 3)), (1, 1, (2, 3)), (0, 0, ()), (0, -1, ()),
+    (1, -1, (0, 0, 3)), (0, 1, (2, 0, 3)),
+])
+def test_flatten_matches_torch_including_0d_and_size_0(start, end, shape):
+    torch = pytest.importorskip("torch")
+    x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    expected = torch.nn.Flatten(start, end)(torch.tensor(x)).numpy()
+    out = nn.Flatten(start, end)(x)
+    assert out.shape == expected.shape
+    np.testing.assert_array_equal(out.data, expected)
+
+
 def test_flatten_rejects_dimensions_out_of_range():
-    with pytest.raises(IndexError, match=r"Flatten\(start_dim=1, end_dim=-1\): dimensions out "
-                                         r"of range for input of shape \(3,\)"):
+    with pytest.raises(IndexError, match=r"flatten: dimension 1 is out of range for a tensor of "
+                                         r"shape \(3,\)"):
         nn.Flatten()(np.ones(3))
+
+
+def test_flatten_rejects_start_after_end():
+    with pytest.raises(ValueError, match=r"flatten: start_dim 2 comes after end_dim 1"):
+        nn.Flatten(2, 1)(np.ones((2, 3, 4)))
 
 
 # ---------------------------------------------------------------- MLP

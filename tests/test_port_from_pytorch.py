@@ -20,7 +20,7 @@ START = "# ---- the imports: the only lines that differ from the PyTorch script 
 END = "# ---- end of the imports ----\n"
 TORCH_IMPORTS = """import torch as ag  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from torch import load, nn, optim, save  # noqa: E402
+from torch import nn, optim  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 """

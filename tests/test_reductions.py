@@ -72,6 +72,24 @@ def test_prod_of_integers_and_booleans_is_int64_as_numpy():
     assert ag.Tensor(ints).prod(dtype=np.float64).dtype == np.float64
 
 
+INTEGER_DTYPES = [np.bool_, np.int8, np.int16, np.int32, np.int64,
+                  np.uint8, np.uint16, np.uint32, np.uint64]
+
+
+@pytest.mark.parametrize("dtype", INTEGER_DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (0, False), ((0, 2), True)])
+def test_sum_of_every_integer_dtype_has_numpy_dtype_and_values(dtype, axis, keepdims):
+    # values near each type's top: a sum kept in the input's type would overflow
+    top = 1 if dtype == np.bool_ else np.iinfo(dtype).max
+    values = np.full((3, 2, 4), top, dtype=dtype)
+    values[0, 0, 0] = 0
+    ours = ag.Tensor(values).sum(axis=axis, keepdims=keepdims)
+    expected = np.sum(values, axis=axis, keepdims=keepdims)
+    assert ours.dtype == expected.dtype
+    assert ours.dtype == (np.uint64 if np.dtype(dtype).kind == "u" else np.int64)
+    np.testing.assert_array_equal(ours.data, expected)
+
+
 @pytest.mark.parametrize("name", ["any", "all"])
 def test_any_and_all_match_numpy_and_torch(name):
     values = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [2.0, 3.0, -1.0]])

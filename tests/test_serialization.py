@@ -1,4 +1,5 @@
-"""nn.save / nn.load: exact round trips of nested state, no pickle, clear refusals."""
+"""ag.save / ag.load (nn.save / nn.load are the same functions): exact round trips of nested
+state, no pickle, clear refusals."""
 
 import errno
 import io
@@ -46,8 +47,8 @@ def assert_same(a, b):
 
 def round_trip(value, tmp_path, **options):
     path = tmp_path / "state.npz"
-    nn.save(value, path, **options)
-    return nn.load(path)
+    ag.save(value, path, **options)
+    return ag.load(path)
 
 
 class Tiny(nn.Module):
@@ -161,24 +162,38 @@ def test_a_raw_pickle_file_is_refused_without_running(tmp_path):
     marker = tmp_path / "marker"
     path = tmp_path / "evil.npz"
     path.write_bytes(pickle.dumps({"weight": Payload(str(marker))}))
-    with pytest.raises(ValueError, match="nn.load: cannot read .*pickled data is refused"):
+    with pytest.raises(ValueError, match="load: cannot read .*pickled data is refused"):
         nn.load(path)
     assert not marker.exists()
 
 
 @pytest.mark.parametrize("value, message", [
-    ({"a": {1, 2}}, r"nn.save: cannot store a set at 'a'"),
-    ({"w": np.array([object()])}, r"nn.save: the array at 'w' has dtype object"),
-    ([{"f": lambda: 0}], r"nn.save: cannot store a function at '0.f'"),
+    ({"a": {1, 2}}, r"save: cannot store a set at 'a'"),
+    ({"w": np.array([object()])}, r"save: the array at 'w' has dtype object"),
+    ([{"f": lambda: 0}], r"save: cannot store a function at '0.f'"),
 ])
 def test_unsupported_values_are_refused_when_saving(value, message, tmp_path):
     with pytest.raises(TypeError, match=message):
         nn.save(value, tmp_path / "x.npz")
 
 
-def test_saving_a_module_points_to_state_dict(tmp_path):
-    with pytest.raises(TypeError, match=r"nn.save\(model.state_dict\(\), path\)"):
-        nn.save(Tiny(), tmp_path / "x.npz")
+def test_nn_save_and_load_are_ag_save_and_load():
+    assert nn.save is ag.save and nn.load is ag.load
+
+
+def test_pytorch_habit_ag_save_model_state_dict_then_load_state_dict(tmp_path):
+    model, fresh = Tiny(), Tiny()
+    ag.save(model.state_dict(), tmp_path / "model.pth")
+    fresh.load_state_dict(ag.load(tmp_path / "model.pth"))
+    assert_same(fresh.state_dict(), model.state_dict())
+
+
+@pytest.mark.parametrize("make", [Tiny, lambda: nn.optim.SGD(Tiny().parameters(), lr=0.1)],
+                         ids=["module", "optimizer"])
+def test_saving_a_module_or_optimizer_points_to_state_dict(tmp_path, make):
+    with pytest.raises(TypeError, match=r"^save: got a (Tiny|SGD); save its state instead: "
+                                        r"ag.save\(model.state_dict\(\), path\)"):
+        ag.save(make(), tmp_path / "x.npz")
 
 
 def test_a_file_for_another_model_fails_naming_the_key_and_shapes(tmp_path):
@@ -347,12 +362,12 @@ def test_keys_with_nul_bytes_round_trip_without_colliding(tmp_path):
 
 
 def test_saving_a_structure_nested_too_deeply_is_refused(tmp_path):
-    with pytest.raises(TypeError, match=r"nn.save: the value at '0\.0\.0.*' is nested more than "
+    with pytest.raises(TypeError, match=r"save: the value at '0\.0\.0.*' is nested more than "
                                         r"100 levels deep"):
         nn.save(nested_list(150), tmp_path / "deep.npz")
     assert_same(round_trip(nested_list(99), tmp_path), nested_list(99))
 
 
 def test_a_file_object_that_is_not_a_checkpoint_is_named_in_the_error():
-    with pytest.raises(ValueError, match=r"nn.load: cannot read .*BytesIO.*: not a file written"):
+    with pytest.raises(ValueError, match=r"load: cannot read .*BytesIO.*: not a file written"):
         nn.load(io.BytesIO(b"just text"))

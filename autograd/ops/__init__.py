@@ -1,1 +1,1 @@
-"""The differentiable primitives, one module per family (see ``autograd/tensor.py`` for methods)."""
+"""The differentiable primitives, one module per family (methods: ``tensor_methods.py``)."""

@@ -77,10 +77,10 @@ class Pow(Op):
         # (y >= 0) none with respect to y, instead of 0 * inf = NaN.
         with np.errstate(divide="ignore", invalid="ignore"):
             if need_a:
-                grad_a = dual.where(exponent == 0, 0.0, grad * b * a ** (b - 1))
+                grad_a = dual.keep(grad * b * a ** (b - 1), exponent != 0)
             if need_b:
                 flat = (base == 0) & (exponent >= 0)
-                grad_b = dual.where(flat, 0.0, grad * out * dual.log(a))
+                grad_b = dual.keep(grad * out * dual.log(a), ~flat)
         return grad_a, grad_b
 
 
@@ -104,7 +104,7 @@ class Maximum(Op):
         need_a, need_b = ctx.needs_input_grad
         a, b = dual.constant(a), dual.constant(b)
         # Selected, not multiplied by a 0/1 mask: an infinite gradient stays off the loser.
-        tie_share = dual.where(a == b, grad * 0.5, 0.0)
+        tie_share = dual.keep(grad * 0.5, a == b)
         grad_a = dual.where(a > b, grad, tie_share) if need_a else None
         grad_b = dual.where(a < b, grad, tie_share) if need_b else None
         return grad_a, grad_b

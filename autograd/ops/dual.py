@@ -121,7 +121,7 @@ def keep(grad, mask):
 
         return tensor_where(mask, grad, 0.0)
     unsigned = _SAME_SIZE_INTS.get(grad.dtype.itemsize)
-    if grad.dtype.kind != "f" or unsigned is None or mask.shape != grad.shape:
+    if grad.dtype.kind != "f" or unsigned is None or mask.shape != grad.shape or not grad.ndim:
         return np.where(mask, grad, 0.0).astype(grad.dtype, copy=False)
     bits = np.negative(mask, dtype=unsigned)  # True -> all ones, False -> 0
     return (np.ascontiguousarray(grad).view(unsigned) & bits).view(grad.dtype)

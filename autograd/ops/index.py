@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from autograd.function import Op
@@ -20,14 +22,66 @@ def is_basic(index) -> bool:
     )
 
 
+# Below this many values np.add.at with the index as given is as fast (measured: 192 values
+# 6 us against 18 us, 960 values 15 us against 20 us, 3840 values 48 us against 34 us).
+FLAT_SCATTER_MIN = 2048
+
+
 def scatter_add(values: np.ndarray, shape: tuple, index) -> np.ndarray:
-    """Zeros of ``shape`` with ``values`` added at ``index`` (repeated indices accumulate)."""
+    """Zeros of ``shape`` with ``values`` added at ``index`` (repeated indices accumulate).
+
+    Integer arrays on the leading axes (``W[ids]``, ``x[rows, cols]``, ``x[ids, :]``:
+    embeddings, gathers, label picking) become one flat position per element, so
+    ``np.add.at`` takes NumPy's fast path for a 1-D index into a 1-D array (3-5x
+    faster than with the index as given). The additions happen in the same order,
+    in the same dtype: the result is the same to the bit. Any other advanced index
+    (masks, slices before or between the arrays), and fewer than ``FLAT_SCATTER_MIN``
+    values (where computing the positions costs more than it saves), go to
+    ``np.add.at`` as they are.
+    """
     out = np.zeros(shape, dtype=values.dtype)
     if is_basic(index):
         out[index] = values
-    else:
+        return out
+    positions = None if values.size < FLAT_SCATTER_MIN else flat_positions(index, shape)
+    if positions is None:
         np.add.at(out, index, values)
+    else:
+        np.add.at(out.reshape(-1), positions.reshape(-1),
+                  np.broadcast_to(values, positions.shape).reshape(-1))
     return out
+
+
+def flat_positions(index, shape: tuple) -> np.ndarray | None:
+    """For integer arrays on the leading axes (then only full slices), the flat position in
+    an array of ``shape`` of every element ``x[index]`` selects (that result's shape;
+    negative positions count from the end, as NumPy's). None for any other index."""
+    parts = list(index) if isinstance(index, tuple) else [index]
+    while parts and (parts[-1] is Ellipsis
+                     or (isinstance(parts[-1], slice) and parts[-1] == slice(None))):
+        parts.pop()
+    if not parts or len(parts) > len(shape) or math.prod(shape) == 0:
+        return None
+    if not any(isinstance(part, np.ndarray) for part in parts):
+        return None
+    arrays = []
+    for part in parts:
+        if isinstance(part, np.ndarray) and part.dtype.kind in "iu":
+            arrays.append(part.astype(np.intp, copy=False))
+        elif isinstance(part, (int, np.integer)) and not isinstance(part, bool):
+            arrays.append(np.intp(part))  # next to arrays, an int is an advanced index
+        else:
+            return None
+    row = math.prod(shape[len(arrays):])
+    if len(arrays) == 1:
+        # a negative row r gives r * row + j, which counts from the end of the flat array
+        # exactly as r counts from the end of the rows
+        rows = arrays[0]
+    else:  # mode="wrap": negative indices (the forward checked their range) count from the end
+        rows = np.asarray(np.ravel_multi_index(np.broadcast_arrays(*arrays),
+                                               shape[:len(arrays)], mode="wrap"))
+    positions = rows if row == 1 else rows[..., None] * row + np.arange(row)
+    return positions.reshape(rows.shape + shape[len(arrays):])
 
 
 class Getitem(Op):

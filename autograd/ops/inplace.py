@@ -27,6 +27,8 @@ __all__ = []
 LEAF_MESSAGE = ("{}: a leaf tensor that requires grad is being used in an in-place operation; "
                 "change it under `with ag.no_grad():` (as an optimizer does), or change a "
                 "clone() of it")
+READ_ONLY_MESSAGE = ("{}: the tensor is a read-only view (from broadcast_to or expand); clone() it "
+                     "before changing it in place")
 
 
 class IndexPut(Op):
@@ -44,7 +46,7 @@ class IndexPut(Op):
         if need_x:
             written = np.zeros(grad.shape, dtype=bool)
             written[ctx.index] = True
-            grad_x = dual.where(written, 0.0, grad)
+            grad_x = dual.keep(grad, ~written)
         if need_values:
             grad_values = select(grad, ctx.index)
         return grad_x, grad_values
@@ -59,8 +61,7 @@ def _write(tensor: Tensor, values: np.ndarray, name: str) -> None:
         raise TypeError(f"{name}: result type {values.dtype} cannot be cast to the tensor's "
                         f"dtype {tensor.dtype} in place")
     if not tensor.data.flags.writeable:
-        raise ValueError(f"{name}: the tensor is a read-only view (from broadcast_to or "
-                         "expand); clone() it before changing it in place")
+        raise ValueError(READ_ONLY_MESSAGE.format(name))
     np.copyto(tensor.data, values, casting="same_kind")
 
 
@@ -99,6 +100,8 @@ def _arithmetic(name: str, ufunc, function):
             try:
                 ufunc(self.data, other, out=self.data, casting="same_kind")
             except (TypeError, ValueError) as error:
+                if not self.data.flags.writeable:  # checked only here: the fast path stays fast
+                    raise ValueError(READ_ONLY_MESSAGE.format(name)) from None
                 raise plain_error(error)(f"{name}: {error} (tensor shape {self.shape}, dtype "
                                   f"{self.dtype}; operand shape {np.shape(other)})") from None
             self._bump_version()
@@ -169,6 +172,8 @@ def setitem(self, index, value) -> None:
         try:
             self.data[index] = value.data
         except (ValueError, IndexError, TypeError) as error:
+            if not self.data.flags.writeable:
+                raise ValueError(READ_ONLY_MESSAGE.format("setitem")) from None
             raise plain_error(error)(f"setitem: {error} (tensor shape {self.shape}, value shape "
                               f"{value.shape})") from None
         self._bump_version()

@@ -99,15 +99,14 @@ def sum(x, axis=None, keepdims=None, *, dim=None, keepdim=None,  # noqa: A001 - 
         dtype=None) -> Tensor:
     """Sum over ``axis`` (None = all, int or tuple; negatives allowed); ``dim=`` too.
 
-    An integer or boolean tensor sums to int64 (as NumPy and PyTorch); ``dtype``
-    picks the result's dtype.
+    The result dtype is ``np.sum``'s: bool and signed integers sum to int64 (the
+    platform integer), unsigned ones to uint64 (PyTorch: int64), floats keep
+    theirs; ``dtype`` picks the result's dtype.
     """
     axis, keepdims, _ = pick("sum", axis, dim, keepdims, keepdim)
     x = as_tensor(x)
     if dtype is not None:
         x = x.astype(dtype)
-    elif x.dtype.kind in "biu":
-        x = x.astype(np.int64)
     return _reduce(Sum, "sum", x, axis, keepdims)
 
 

@@ -87,7 +87,7 @@ def _cumprod_gradient(grad, x, out, axis: int):
     zeros_so_far = np.cumsum(zero, axis=axis)
     zeros_before = zeros_so_far - zero  # zeros strictly before each position
     before = zeros_so_far == 0
-    result = dual.where(before, reverse_cumsum(grad * out, axis) / dual.where(before, x, 1.0), 0.0)
+    result = dual.keep(reverse_cumsum(grad * out, axis) / dual.where(before, x, 1.0), before)
     # prod_{z < j <= i} x_j: the product restarted after the first zero
     restarted = _cumprod(dual.where(zeros_before == 0, 1.0, x), axis)
     exclusive = _shift(out, axis, 1.0)  # prod_{j < k} x_j

@@ -7,6 +7,8 @@ in-place change through either is seen by backward.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from autograd.function import Op, ShapeError
@@ -134,8 +136,8 @@ class Where(Op):
 
     def backward(ctx, grad):
         need_a, need_b = ctx.needs_input_grad
-        grad_a = dual.where(ctx.condition, grad, 0.0) if need_a else None
-        grad_b = dual.where(ctx.condition, 0.0, grad) if need_b else None
+        grad_a = dual.keep(grad, ctx.condition) if need_a else None
+        grad_b = dual.keep(grad, ~ctx.condition) if need_b else None
         return grad_a, grad_b
 
 
@@ -263,7 +265,8 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
                          f"tensor of shape {x.shape}")
     shape = x.shape or (1,)
-    return reshape(x, shape[:start] + (-1,) + shape[end + 1:])
+    merged = math.prod(shape[start:end + 1])  # not -1: a size-0 tensor cannot infer it
+    return reshape(x, shape[:start] + (merged,) + shape[end + 1:])
 
 
 def squeeze(x, axis=None, *, dim=None) -> Tensor:

@@ -51,8 +51,8 @@ class Arctan2(Op):
         # PyTorch's convention at the origin, where the angle has no derivative: 0, not NaN.
         origin = (dual.constant(y) == 0) & (dual.constant(x) == 0)
         scaled = grad / dual.where(origin, 1.0, x * x + y * y)
-        grad_y = dual.where(origin, 0.0, scaled * x) if need_y else None
-        grad_x = dual.where(origin, 0.0, -scaled * y) if need_x else None
+        grad_y = dual.keep(scaled * x, ~origin) if need_y else None
+        grad_x = dual.keep(-scaled * y, ~origin) if need_x else None
         return grad_y, grad_x
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import autograd as ag
 from autograd.ops.index import IndexAdd
 from autograd.ops.inplace import IndexPut
+from autograd.selfcheck import math_ops as mo
 from autograd.selfcheck import movement as m
 from autograd.selfcheck import sampling as s
 from autograd.selfcheck.sampling import Trial
@@ -368,165 +369,41 @@ def all_cases() -> list:
 
 
 # ------------------------------------------------------------------ math ops (issue 13)
-
-
-def uniform(low: float, high: float) -> Callable:
-    """Values drawn uniformly from [low, high]: inside an op's domain."""
-    return lambda rng, shape: rng.uniform(low, high, shape)
-
-
-def off_integers(scale: float = 1.0, offset: float = 0.0) -> Callable:
-    """``(k + offset + u) * scale`` with ``|k| <= 2``, ``u`` in [0.15, 0.85]: away from the jumps
-    of floor/ceil/trunc at integers (``offset=0.5``: of round at halves)."""
-    def draw(rng, shape):
-        return (rng.integers(-2, 3, shape) + offset + rng.uniform(0.15, 0.85, shape)) * scale
-    return draw
-
-
-def with_zeros(rng, shape: tuple) -> np.ndarray:
-    """Normal values with about a third of them exactly 0 (products and their gradients)."""
-    values = s.normal(rng, shape)
-    return np.where(rng.random(shape) < 0.35, 0.0, values)
-
-
-def distinct_magnitudes(rng, shape: tuple) -> np.ndarray:
-    """Random signs, magnitudes >= 0.3 apart from each other and from 0 (no ties in |x|)."""
-    size = int(np.prod(shape))
-    magnitudes = 0.3 + 0.3 * rng.permutation(size) + rng.uniform(0, 0.05)
-    return (magnitudes * rng.choice([-1.0, 1.0], size)).reshape(shape)
-
-
-def make_round(rng, trial):
-    """``round`` to 0, 2 and -1 decimals, values away from the halves where it jumps."""
-    decimals = [0, 2, -1][trial % 3]
-    shape = s.unary_shape(rng, trial)
-    values = off_integers(10.0 ** -decimals, 0.5)(rng, shape)
-    return Trial(lambda a: ag.round(a, decimals), (s.leaf(values),),
-                 f"{s.describe(shape)} decimals={decimals}")
-
-
-def make_remainder(rng, trial):
-    """``a % b`` with a / b away from integers (where it jumps), b of either sign."""
-    shape_a, shape_b = s.broadcast_pair(rng, trial)
-    divisor = rng.uniform(1.0, 1.02, shape_b) * rng.choice([-1.0, 1.0], shape_b)
-    return Trial(ag.remainder, (s.leaf(off_integers()(rng, shape_a)), s.leaf(divisor)),
-                 s.describe(shape_a, shape_b))
-
-
-def make_lerp(rng, trial):
-    """``lerp(start, end, weight)`` with broadcasting; the weight a tensor or a number."""
-    shape_a, shape_b = s.broadcast_pair(rng, trial)
-    start, end = s.leaves(rng, (shape_a, shape_b))
-    if trial % 3 == 0:
-        weight = float(rng.uniform(-0.5, 1.5))
-        return Trial(lambda a, b: ag.lerp(a, b, weight), (start, end),
-                     f"{s.describe(shape_a, shape_b)} weight={weight:.2f}")
-    full = np.broadcast_shapes(shape_a, shape_b)
-    shape_w = full[int(rng.integers(0, len(full) + 1)):]
-    return Trial(ag.lerp, (start, end, s.leaf(rng.uniform(-0.5, 1.5, shape_w))),
-                 s.describe(shape_a, shape_b, shape_w))
-
-
-def make_prod(rng, trial):
-    """``prod`` over random axes; odd trials have zeros in the input (exact gradients there)."""
-    shape = s.random_shape(rng, 1, 3) if trial else ()
-    axis = s.reduction_axis(rng, len(shape), trial)
-    keepdims = bool(trial % 2)
-    values = with_zeros(rng, shape) if trial % 2 else s.normal(rng, shape)
-    return Trial(lambda a: a.prod(axis=axis, keepdims=keepdims), (s.leaf(values),),
-                 f"{s.describe(shape)} axis={axis} keepdims={keepdims}")
-
-
-def scan(function: Callable, draw=s.normal) -> Callable:
-    """Trials of ``function(x, axis)``: axis None (flattened) or one axis, 0-d tensors too."""
-    def make(rng, trial):
-        shape = s.unary_shape(rng, trial)
-        axis = None if trial % 4 == 0 or not shape else int(rng.integers(-len(shape), len(shape)))
-        return Trial(lambda a: function(a, axis), (s.leaf(draw(rng, shape)),),
-                     f"{s.describe(shape)} axis={axis}")
-    return make
-
-
-NORM_ORDS = {"vector": [None, 2, 1, 3, 0.5, np.inf, -np.inf],
-             "matrix": [None, "fro", 1, -1, np.inf, -np.inf]}
-
-
-def make_norm(rng, trial):
-    """All elements; a vector norm along one axis; a matrix norm over two; PyTorch's p=/dim=."""
-    kind = ("all", "vector", "matrix", "torch")[trial % 4]
-    shape = s.random_shape(rng, 0 if kind == "all" else 2 if kind == "matrix" else 1, 3)
-    keepdims = bool(rng.integers(0, 2))
-    values = s.leaf(distinct_magnitudes(rng, shape))
-    if kind == "all":
-        options = {"keepdims": keepdims}
-    elif kind == "torch":
-        options = {"p": float(rng.choice([2.0, 1.0, 3.0])),
-                   "dim": s.reduction_axis(rng, len(shape), 2)}
-    else:
-        ords = NORM_ORDS[kind]
-        ord_ = ords[int(rng.integers(0, len(ords)))]
-        axes = tuple(int(a) for a in rng.choice(len(shape), 1 if kind == "vector" else 2,
-                                                replace=False))
-        options = {"ord": ord_, "axis": axes[0] if kind == "vector" else axes, "keepdims": keepdims}
-    return Trial(lambda a: ag.norm(a, **options), (values,), f"{s.describe(shape)} {options}")
-
-
-def make_sort(rng, trial):
-    """``sort`` along an axis (None: flattened), ascending or descending, values distinct."""
-    shape = s.random_shape(rng, 1, 3)
-    axis = None if trial % 3 == 0 else int(rng.integers(-len(shape), len(shape)))
-    descending = bool(trial % 2)
-
-    def fn(a):
-        return ag.sort(a, axis=axis, descending=descending).values
-    return Trial(fn, (s.leaf(s.distinct(rng, [shape])[0]),),
-                 f"{s.describe(shape)} axis={axis} descending={descending}")
-
-
-def make_topk(rng, trial):
-    """``topk`` of k = 0..n values along an axis, largest or smallest, values distinct."""
-    shape = s.random_shape(rng, 1, 3)
-    axis = int(rng.integers(-len(shape), len(shape)))
-    k = int(rng.integers(0, shape[axis] + 1))
-    largest = bool(trial % 2)
-    return Trial(lambda a: ag.topk(a, k, axis=axis, largest=largest).values,
-                 (s.leaf(s.distinct(rng, [shape])[0]),),
-                 f"{s.describe(shape)} k={k} axis={axis} largest={largest}")
-
+# (trials in autograd/selfcheck/math_ops.py)
 
 CASES += [
     Case("log2", ("log2",), unary(ag.log2, s.positive)),
     Case("log10", ("log10",), unary(ag.log10, s.positive)),
-    Case("log1p", ("log1p",), unary(ag.log1p, uniform(-0.5, 2.0))),
+    Case("log1p", ("log1p",), unary(ag.log1p, mo.uniform(-0.5, 2.0))),
     Case("exp2", ("exp2",), unary(ag.exp2)),
     Case("expm1", ("expm1",), unary(ag.expm1)),
     Case("square", ("square",), unary(ag.square)),
     Case("reciprocal", ("reciprocal",), unary(ag.reciprocal, s.away_from_zero)),
     Case("rsqrt", ("rsqrt",), unary(ag.rsqrt, s.positive)),
-    Case("tan", ("tan",), unary(ag.tan, uniform(-1.2, 1.2))),
-    Case("arcsin", ("arcsin",), unary(ag.arcsin, uniform(-0.9, 0.9))),
-    Case("arccos", ("arccos",), unary(ag.arccos, uniform(-0.9, 0.9))),
+    Case("tan", ("tan",), unary(ag.tan, mo.uniform(-1.2, 1.2))),
+    Case("arcsin", ("arcsin",), unary(ag.arcsin, mo.uniform(-0.9, 0.9))),
+    Case("arccos", ("arccos",), unary(ag.arccos, mo.uniform(-0.9, 0.9))),
     Case("arctan", ("arctan",), unary(ag.arctan)),
     Case("sinh", ("sinh",), unary(ag.sinh)),
     Case("cosh", ("cosh",), unary(ag.cosh)),
     Case("arcsinh", ("arcsinh",), unary(ag.arcsinh)),
-    Case("arccosh", ("arccosh",), unary(ag.arccosh, uniform(1.2, 3.0))),
-    Case("arctanh", ("arctanh",), unary(ag.arctanh, uniform(-0.9, 0.9))),
+    Case("arccosh", ("arccosh",), unary(ag.arccosh, mo.uniform(1.2, 3.0))),
+    Case("arctanh", ("arctanh",), unary(ag.arctanh, mo.uniform(-0.9, 0.9))),
     Case("arctan2", ("arctan2",), binary(ag.arctan2)),
     Case("sign", ("sign",), unary(ag.sign, s.away_from_zero)),
-    Case("floor", ("floor",), unary(ag.floor, off_integers())),
-    Case("ceil", ("ceil",), unary(ag.ceil, off_integers())),
-    Case("trunc", ("trunc",), unary(ag.trunc, off_integers())),
-    Case("round", ("round",), make_round),
+    Case("floor", ("floor",), unary(ag.floor, mo.off_integers())),
+    Case("ceil", ("ceil",), unary(ag.ceil, mo.off_integers())),
+    Case("trunc", ("trunc",), unary(ag.trunc, mo.off_integers())),
+    Case("round", ("round",), mo.make_round),
     Case("logaddexp", ("logaddexp",), binary(ag.logaddexp)),
-    Case("lerp", ("lerp",), make_lerp),
-    Case("remainder", ("remainder",), make_remainder),
-    Case("prod", ("prod", "cumprod"), make_prod),
-    Case("cumsum", ("cumsum",), scan(ag.cumsum)),
-    Case("cumprod", ("cumprod",), scan(ag.cumprod, with_zeros)),
-    Case("norm (composite)", (), make_norm),
-    Case("sort", ("sort", "reorder"), make_sort),
-    Case("topk", ("topk", "reorder"), make_topk),
+    Case("lerp", ("lerp",), mo.make_lerp),
+    Case("remainder", ("remainder",), mo.make_remainder),
+    Case("prod", ("prod", "cumprod"), mo.make_prod),
+    Case("cumsum", ("cumsum",), mo.scan(ag.cumsum)),
+    Case("cumprod", ("cumprod",), mo.scan(ag.cumprod, mo.with_zeros)),
+    Case("norm (composite)", (), mo.make_norm),
+    Case("sort", ("sort", "reorder"), mo.make_sort),
+    Case("topk", ("topk", "reorder"), mo.make_topk),
 ]
 
 

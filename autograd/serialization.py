@@ -1,17 +1,19 @@
-"""``nn.save`` / ``nn.load``: nested state (model or optimizer state dicts) in a ``.npz`` file.
+"""``ag.save`` / ``ag.load``: nested state (model or optimizer state dicts) in a ``.npz`` file.
 
-Never pickle.  Arrays go into the archive as ordinary ``.npy`` members named after
-their place in the structure (``fc1.weight``, ``state.0.exp_avg``), so ``np.load``
-can read a saved model too.  Everything else (dicts with any hashable keys, lists,
-tuples, ints, floats, bools, None, strings) is described by a small JSON record
-stored as a uint8 array under ``__structure__``.
+PyTorch's ``torch.save(model.state_dict(), path)`` habit; ``nn.save`` and
+``nn.load`` are the same two functions. Never pickle. Arrays go into the archive
+as ordinary ``.npy`` members named after their place in the structure
+(``fc1.weight``, ``state.0.exp_avg``), so ``np.load`` can read a saved model
+too. Everything else (dicts with any hashable keys, lists, tuples, ints, floats,
+bools, None, strings) is described by a small JSON record stored as a uint8 array
+under ``__structure__``.
 
 Saving is atomic (a temporary file renamed over the target).  Loading trusts nothing
 in the file: pickled data is refused before anything in it can run, every array's
 declared size is checked against the bytes really there before it is allocated
-(``nn.archive``), and every record of the structure is checked for its type and
-fields, with nesting limited to 100 levels.  A bad file raises ``ValueError`` naming
-the file and what is wrong.
+(``autograd/archive.py``), and every record of the structure is checked for its type
+and fields, with nesting limited to 100 levels.  A bad file raises ``ValueError``
+naming the file and what is wrong.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from typing import Any, BinaryIO, Callable, Union
 
 import numpy as np
 
+from autograd.archive import NPY_MAGIC, PICKLE_MAGIC, ZIP_MAGIC, Archive, DamagedFile, read_npy
 from autograd.tensor import Tensor
-from nn.archive import NPY_MAGIC, PICKLE_MAGIC, ZIP_MAGIC, Archive, DamagedFile, read_npy
 
 __all__ = ["save", "load"]
 
@@ -53,11 +55,9 @@ def save(obj: Any, path: PathLike, compress: bool = False) -> None:
     ndarrays, NumPy scalars and Tensors (dtypes kept), dicts/OrderedDicts with keys of the
     simple types, lists, tuples, int, float, bool, None and str.  Object arrays are refused.
     """
-    from nn.module import Module
-
-    if isinstance(obj, Module):
-        raise TypeError("nn.save: got a Module; save its state instead: "
-                        "nn.save(model.state_dict(), path)")
+    if callable(getattr(obj, "state_dict", None)):  # a Module or an optimizer, not its state
+        raise TypeError(f"save: got a {type(obj).__name__}; save its state instead: "
+                        "ag.save(model.state_dict(), path)")
     arrays: dict[str, np.ndarray] = {}
     record = _encode(obj, "", arrays)
     header = json.dumps({"format": _FORMAT, "version": _VERSION, "root": record},
@@ -134,7 +134,7 @@ def load(path: PathLike) -> Any:
         try:
             return _load_stream(stream)
         except DamagedFile as error:
-            raise ValueError(f"nn.load: cannot read {name!r}: {error}") from None
+            raise ValueError(f"load: cannot read {name!r}: {error}") from None
 
 
 def _load_stream(stream: BinaryIO) -> Any:
@@ -147,7 +147,7 @@ def _load_stream(stream: BinaryIO) -> Any:
         raise DamagedFile("pickled data is refused (unpickling can run arbitrary code)")
     if not magic.startswith(ZIP_MAGIC):
         kind = "it is empty" if not magic else f"it starts with {magic!r}"
-        raise DamagedFile(f"not a file written by nn.save (neither a zip archive nor a .npy "
+        raise DamagedFile(f"not a file written by ag.save (neither a zip archive nor a .npy "
                           f"file: {kind})")
     with Archive(stream) as archive:
         if _STRUCTURE_KEY not in archive:
@@ -164,7 +164,7 @@ def _load_stream(stream: BinaryIO) -> Any:
 
 def _encode(value: Any, path: str, arrays: dict, depth: int = 0) -> Any:
     if depth > _MAX_DEPTH:
-        raise TypeError(f"nn.save: the value at '{path}' is nested more than {_MAX_DEPTH} "
+        raise TypeError(f"save: the value at '{path}' is nested more than {_MAX_DEPTH} "
                         "levels deep")
     depth += 1
     if value is None or isinstance(value, (bool, str)):
@@ -190,7 +190,7 @@ def _encode(value: Any, path: str, arrays: dict, depth: int = 0) -> Any:
         items = [[_encode(key, _join(path, "key"), arrays, depth),
                   _encode(item, _join(path, key), arrays, depth)] for key, item in value.items()]
         return {"t": "odict" if isinstance(value, OrderedDict) else "dict", "items": items}
-    raise TypeError(f"nn.save: cannot store a {type(value).__name__} at '{path or '<root>'}' "
+    raise TypeError(f"save: cannot store a {type(value).__name__} at '{path or '<root>'}' "
                     "(supported: dict, list, tuple, ndarray, Tensor, NumPy scalar, int, float, "
                     "bool, str, None)")
 
@@ -201,7 +201,7 @@ def _join(path: str, part: Any) -> str:
 
 def _store(arrays: dict, path: str, array: np.ndarray) -> str:
     if array.dtype.hasobject:
-        raise TypeError(f"nn.save: the array at '{path or '<root>'}' has dtype object; only "
+        raise TypeError(f"save: the array at '{path or '<root>'}' has dtype object; only "
                         "numeric, bool and string arrays can be saved without pickle")
     # A zip member name ends at a NUL byte: spell it out (the key itself is kept in the record).
     name = (path or "value").replace("\x00", "\\0")
@@ -232,7 +232,7 @@ def _parse_header(raw: np.ndarray) -> dict:
     except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, over-long integers
         raise DamagedFile(f"the structure record is unreadable ({error})") from None
     if not isinstance(header, dict) or header.get("format") != _FORMAT or "root" not in header:
-        raise DamagedFile("not a file written by nn.save (its structure record has no format "
+        raise DamagedFile("not a file written by ag.save (its structure record has no format "
                           f"{_FORMAT!r} and root)")
     if header.get("version") != _VERSION:
         raise DamagedFile(f"it has format version {header.get('version')!r}, this version "

@@ -1,11 +1,11 @@
-"""Reading ``.npz`` archives and ``.npy`` files without trusting them (``nn.load`` uses it).
+"""Reading ``.npz`` archives and ``.npy`` files without trusting them (``ag.load`` uses it).
 
 Every size a file declares is checked against what the file can really hold
 before anything is allocated: a member's ``.npy`` header must describe exactly
 the bytes the member holds, and a member cannot claim more bytes than its
 compressed data can expand to. Object arrays (which need pickle) are refused.
 Whatever goes wrong is raised as :class:`DamagedFile`, a ``ValueError`` whose
-message says what is wrong; ``nn.load`` adds the file's name.
+message says what is wrong; ``load`` adds the file's name.
 """
 
 from __future__ import annotations
