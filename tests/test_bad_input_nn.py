@@ -19,6 +19,10 @@ def randn(*shape):
     return ag.Tensor(np.random.default_rng(0).standard_normal(shape))
 
 
+def ones(*shape, requires_grad=False):
+    return ag.Tensor(np.ones(shape), requires_grad=requires_grad)
+
+
 def params():
     return nn.Linear(2, 2).parameters()
 
@@ -216,7 +220,8 @@ NN_CASES = [
     row("group_norm-indivisible", lambda: nn.GroupNorm(3, 4), ValueError,
         r"GroupNorm: num_channels \(4\) must be divisible by num_groups \(3\)"),
     row("dropout2d-bad-p", lambda: nn.Dropout2d(-0.5), ValueError,
-        r"Dropout2d: dropout probability has to be between 0 and 1, but got -0.5"),    # more activations and losses (issue 14)
+        r"Dropout2d: dropout probability has to be between 0 and 1, but got -0.5"),
+    # more activations and losses (issue 14)
     row("prelu-weight-2d", lambda: nn.functional.prelu(randn(2, 3), ones(1, 3)), ValueError,
         r"prelu: weight must be 0-d or 1-D \(one slope per channel\), got shape \(1, 3\)"),
     row("prelu-channels", lambda: nn.PReLU(4)(randn(2, 3, 5)), ValueError,
