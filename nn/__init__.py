@@ -5,6 +5,7 @@ import os as _os
 from autograd.anomaly import register_library as _register_library
 from nn import data, datasets, functional, init, metrics, optim, parallel, utils
 from nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn.attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 from nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from nn.dropout import Dropout, Dropout2d
@@ -51,6 +52,8 @@ __all__ = [
     "AdaptiveAvgPool2d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "GroupNorm",
     "Dropout2d",
     "parallel", "SyncBatchNorm",
+    # attention
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
 ]
 
 _register_library(_os.path.dirname(__file__))  # detect_anomaly points past nn's frames
