@@ -11,6 +11,7 @@ import pytest
 import autograd as ag
 import nn
 from nn import functional as F
+from tests.against_torch import assert_matches_torch
 from tests.test_attention import compare, leaves
 from tests.torch_compare import copy_weights
 
@@ -110,6 +111,19 @@ def test_layer_is_causal_alone_equals_the_causal_mask():
     np.testing.assert_allclose(ours(x, is_causal=True).data,
                                ours(x, src_mask=masks("causal")["src_mask"]).data, rtol=1e-13,
                                atol=1e-15)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_layer_second_derivatives_match_torch(norm_first):
+    ours, theirs = build_layer("gelu", norm_first=norm_first, batch_first=True)
+    call = masks("causal+padding")
+    their_call = {k: torch.tensor(v) for k, v in call.items()}
+
+    def theirs_in_math_mode(x):  # torch's flash attention has no second derivative
+        with torch.nn.attention.sdpa_kernel(torch.nn.attention.SDPBackend.MATH):
+            return theirs(x, **their_call)
+
+    assert_matches_torch(lambda x: ours(x, **call), theirs_in_math_mode, layer_input(True))
 
 
 def test_layer_submodules_and_parameters_are_named_as_torch():
