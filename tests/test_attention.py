@@ -78,6 +78,16 @@ def test_safe_softmax_matches_torch_and_gives_zeros_on_rows_of_minus_inf():
     np.testing.assert_array_equal(x[0].grad.data[:, 1], 0.0)
 
 
+def test_safe_softmax_scale_and_constant_bias_match_torch():
+    if not hasattr(torch, "_safe_softmax"):
+        pytest.skip("this torch has no _safe_softmax")
+    bias = np.where(scores_with_masked_rows((3, 4), seed=3) == -np.inf, -np.inf, 0.5)
+    x, tx = leaves([np.random.default_rng(4).standard_normal((2, 3, 4))])
+    out = safe_softmax(x[0], 0.3, bias)
+    compare([out], [torch._safe_softmax(tx[0] * 0.3 + torch.tensor(bias), -1)], x, tx)
+    np.testing.assert_array_equal(out.data[:, 1], 0.0)
+
+
 def test_safe_softmax_is_softmax_on_finite_rows_to_second_order():
     scores = np.random.default_rng(1).standard_normal((3, 5)) * 30  # large: the shift matters
     assert_matches_torch(safe_softmax, lambda t: TF.softmax(t, -1), scores)
@@ -300,6 +310,17 @@ def test_mha_is_causal_alone_equals_the_causal_mask():
         alone = ours(x, x, x, is_causal=True, need_weights=need_weights)
         masked = ours(x, x, x, attn_mask=causal, need_weights=need_weights)
         np.testing.assert_allclose(alone[0].data, masked[0].data, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("shape", [(L, L), (N * HEADS, L, L)])
+def test_mha_float_mask_that_requires_grad_gets_torch_s_gradient(shape):
+    ours, theirs = build_mha(batch_first=True)
+    x, mask = mha_inputs({"batch_first": True}, True)[0], np.random.default_rng(3).normal(
+        size=shape)
+    our_in, their_in = leaves([x, mask])
+    compare(ours(our_in[0], our_in[0], our_in[0], attn_mask=our_in[1]),
+            theirs(their_in[0], their_in[0], their_in[0], attn_mask=their_in[1]),
+            our_in, their_in, ours, theirs)
 
 
 def test_mha_key_value_pair_projection_matches_torch():

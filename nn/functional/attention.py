@@ -21,6 +21,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Op, Tensor
+from autograd.ops import dual
 from autograd.tensor import as_tensor
 from nn.functional.dropout import check_probability, dropout
 from nn.functional.linear import linear
@@ -29,13 +30,17 @@ __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
 
 class SafeSoftmax(Op):
-    """s = softmax(x) along the last axis, 0 on a row that is all -inf;
-    d/dx = s * (grad - sum(grad * s)), 0 on such a row"""
+    """s = softmax(scale * x + bias) along the last axis (``bias`` a constant), 0 on a row
+    that is all -inf; d/dx = scale * s * (grad - sum(grad * s)), 0 on such a row"""
 
-    def forward(ctx, x):
-        shift = np.max(x, axis=-1, keepdims=True, initial=-np.inf)
+    def forward(ctx, x, scale=1.0, bias=None):
+        ctx.scale = scale
+        out = np.multiply(x, x.dtype.type(scale))
+        if bias is not None:
+            out = np.add(out, bias, out=out) if bias.shape == out.shape else out + bias
+        shift = np.max(out, axis=-1, keepdims=True, initial=-np.inf)
         shift[~np.isfinite(shift)] = 0  # an all -inf row: exp(-inf - 0) = 0, not NaN
-        out = np.subtract(x, shift)
+        out -= shift
         np.exp(out, out=out)
         total = out.sum(axis=-1, keepdims=True)
         total[total == 0] = 1  # the all -inf rows: 0 / 1
@@ -43,12 +48,18 @@ class SafeSoftmax(Op):
         return out
 
     def backward(ctx, grad, out):
-        return out * (grad - (grad * out).sum(axis=-1, keepdims=True))
+        grad_scores = out * (grad - (grad * out).sum(axis=-1, keepdims=True))
+        return grad_scores if ctx.scale == 1.0 else grad_scores * ctx.scale
 
 
-def safe_softmax(x: Any) -> Tensor:
-    """Softmax along the last axis; a row of -inf only (no key allowed) gives zeros."""
-    return SafeSoftmax.apply(as_tensor(x))
+def safe_softmax(x: Any, scale: float = 1.0, bias: np.ndarray | None = None) -> Tensor:
+    """Softmax of ``scale * x + bias`` along the last axis (``bias``: a constant array that
+    broadcasts to ``x``, such as 0 / -inf from a mask); a row of -inf only (no key allowed)
+    gives zeros."""
+    x = as_tensor(x)
+    if bias is not None:
+        bias = np.asarray(bias, dtype=x.dtype)
+    return SafeSoftmax.apply(x, scale=float(scale), bias=bias)
 
 
 # ------------------------------------------------------------------ masks as additive biases
@@ -87,11 +98,16 @@ def _add(bias, other):
 
 def _attend(q: Tensor, k: Tensor, v: Tensor, bias, dropout_p: float, scale: float
             ) -> tuple[Tensor, Tensor]:
-    """softmax((q * scale) @ k^T + bias) @ v, with dropout on the weights: (output, weights)."""
-    scores = (q * scale) @ k.swapaxes(-1, -2)
-    if bias is not None:
-        scores = scores + bias
-    weights = safe_softmax(scores)
+    """softmax(q @ k^T * scale + bias) @ v, with dropout on the weights: (output, weights).
+
+    A constant bias (from boolean masks, the causal mask, float masks that need no
+    gradient) and the scale go into the softmax kernel; a float mask that requires grad
+    is added to the scaled scores first, so that it receives its gradient."""
+    scores = q @ k.swapaxes(-1, -2)
+    if isinstance(bias, Tensor) and bias.requires_grad:
+        weights = safe_softmax(scores * scale + bias)
+    else:
+        weights = safe_softmax(scores, scale, None if bias is None else dual.constant(bias))
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p)
     return weights @ v, weights
@@ -202,19 +218,15 @@ def _merge_heads(x: Tensor, batch_first: bool) -> Tensor:
 
 
 def _project(q: Tensor, k: Tensor, v: Tensor, weights, bias, num_heads: int,
-             batch_first: bool, packed_input: bool) -> list[Tensor]:
+             batch_first: bool) -> list[Tensor]:
     """The query, key and value projections, split into heads: three (N, H, *, Dh).
 
     ``weights`` is ``in_proj_weight`` (3E, E) or the three separate weights; ``bias``
-    the (3E,) ``in_proj_bias`` or None. Self-attention with a packed weight is one matmul.
+    the (3E,) ``in_proj_bias`` or None. Three matmuls with slices of the packed weight
+    cost less than one packed matmul whose output is then sliced: a slice's gradient is
+    the size of what it slices, and the weight is much smaller than the projections.
     """
-    embed_dim = q.shape[-1] if isinstance(weights, Tensor) else weights[0].shape[0]
-    if packed_input and isinstance(weights, Tensor):
-        qkv = linear(q, weights, bias)
-        first, second = qkv.shape[:2]
-        split = qkv.reshape((first, second, 3, num_heads, embed_dim // num_heads))
-        split = ag.transpose(split, (2, 0, 3, 1, 4) if batch_first else (2, 1, 3, 0, 4))
-        return [split[0], split[1], split[2]]
+    embed_dim = weights.shape[1] if isinstance(weights, Tensor) else weights[0].shape[0]
     if isinstance(weights, Tensor):
         weights = [weights[i * embed_dim:(i + 1) * embed_dim] for i in range(3)]
     biases = [None] * 3 if bias is None else [bias[i * embed_dim:(i + 1) * embed_dim]
@@ -282,7 +294,6 @@ def multi_head_attention(query: Any, key: Any, value: Any, num_heads: int, proj_
     ``multi_head_attention_forward``; ``batch_first`` takes (N, L, E) inputs and gives
     (N, L, E) out). ``proj_weights``: ``in_proj_weight`` or the three separate weights.
     ``dropout_p`` applies as given (the caller passes 0 in evaluation)."""
-    packed_input = query is key and key is value
     q, k, v = (as_tensor(x, like=out_proj_weight) for x in (query, key, value))
     batched = _mha_shapes(name, q, k, v, key_padding_mask, attn_mask, num_heads)
     if not batched:  # one sequence: a batch of one, batch first
@@ -298,8 +309,7 @@ def multi_head_attention(query: Any, key: Any, value: Any, num_heads: int, proj_
         attn_mask = None  # PyTorch's hint: the mask is taken to be the causal one
     bias = _mha_bias(name, attn_mask, key_padding_mask, q, batch, num_heads, length,
                      source_length)
-    qh, kh, vh = _project(q, k, v, proj_weights, in_proj_bias, num_heads, batch_first,
-                          packed_input)
+    qh, kh, vh = _project(q, k, v, proj_weights, in_proj_bias, num_heads, batch_first)
     head_dim = embed_dim // num_heads
     if bias_k is not None:
         kh = ag.concatenate([kh, bias_k.reshape((1, num_heads, 1, head_dim)).broadcast_to(

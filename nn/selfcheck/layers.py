@@ -522,9 +522,15 @@ def _with_minus_inf(rng, shape: tuple) -> np.ndarray:
 
 
 def _safe_softmax(rng, trial):
+    """The kernel with -inf scores, then with its scale and a constant 0 / -inf bias (a mask)
+    that broadcasts to the scores."""
     shape = [(3, 4), (2, 3, 1), (4,), (1, 2, 5)][trial % 4]
-    return Trial(attention.safe_softmax, (s.leaf(_with_minus_inf(rng, shape)),),
-                 f"{shape} with -inf entries and rows")
+    if trial % 2 == 0:
+        return Trial(attention.safe_softmax, (s.leaf(_with_minus_inf(rng, shape)),),
+                     f"{shape} with -inf entries and rows")
+    bias = np.where(_with_minus_inf(rng, shape[-2:]) == -np.inf, -np.inf, 0.0)
+    return Trial(lambda x: attention.safe_softmax(x, 0.7, bias), (s.leaf(s.normal(rng, shape)),),
+                 f"{shape} scale 0.7, bias {bias.shape} with -inf entries and rows")
 
 
 SDPA_SETTINGS = [  # (query, key, value) shapes, mask
