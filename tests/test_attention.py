@@ -144,6 +144,16 @@ def test_sdpa_matches_torch_with_gradients(shapes, kind):
     compare([out], [tout], ours, theirs)
 
 
+@pytest.mark.parametrize("shapes", [((2, 4, 3, 5), (2, 2, 6, 5), (2, 2, 6, 7)),
+                                    ((6, 3, 5), (2, 6, 5), (2, 6, 2)),
+                                    ((2, 3, 5), (2, 6, 5), (2, 6, 2))], ids=str)
+def test_sdpa_grouped_query_attention_matches_torch(shapes):
+    assert_matches_torch(
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True),
+        lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True),
+        *sdpa_arrays(shapes))
+
+
 @pytest.mark.parametrize("length, source", [(3, 3), (2, 5), (5, 2)])
 def test_sdpa_causal_mask_is_aligned_to_the_top_left_as_torch(length, source):
     arrays = sdpa_arrays([(length, 3), (source, 3), (source, 2)], seed=5)

@@ -647,6 +647,12 @@ NN_CASES = [
                                                            randn(2, 3), dropout_p=1.5),
         ValueError, r"scaled_dot_product_attention: dropout probability has to be between 0 "
                     r"and 1, but got 1.5"),
+    row("sdpa-gqa-heads-do-not-divide",
+        lambda: nn.functional.scaled_dot_product_attention(
+            randn(4, 2, 3), randn(3, 2, 3), randn(3, 2, 3), enable_gqa=True),
+        ValueError, r"scaled_dot_product_attention: with enable_gqa the number of heads "
+                    r"\(dimension -3\) of key \(3, 2, 3\) and value \(3, 2, 3\) must be equal "
+                    r"and divide the query's \(4, 2, 3\)"),
     row("mha-heads-do-not-divide", lambda: nn.MultiheadAttention(6, 4), ValueError,
         r"MultiheadAttention: embed_dim \(6\) must be divisible by num_heads \(4\)"),
     row("mha-4d-query", lambda: nn.MultiheadAttention(4, 2)(*[randn(1, 2, 3, 4)] * 3),

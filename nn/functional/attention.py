@@ -113,6 +113,21 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, bias, dropout_p: float, scale: floa
     return weights @ v, weights
 
 
+def _share_heads(name: str, q: Tensor, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+    """Key and value heads repeated so that each serves its group of query heads."""
+    if q.ndim < 3:
+        return k, v
+    heads, kv_heads = q.shape[-3], k.shape[-3]
+    if v.shape[-3] != kv_heads or heads % kv_heads:
+        raise ValueError(f"{name}: with enable_gqa the number of heads (dimension -3) of key "
+                         f"{k.shape} and value {v.shape} must be equal and divide the query's "
+                         f"{q.shape}")
+    groups = heads // kv_heads
+    if groups == 1:
+        return k, v
+    return ag.repeat_interleave(k, groups, -3), ag.repeat_interleave(v, groups, -3)
+
+
 def _default_scale(head_dim: int) -> float:
     return 1.0 / math.sqrt(head_dim) if head_dim else 1.0  # no features: the scores are 0
 
@@ -130,7 +145,8 @@ def _check_mask_shape(name: str, bias, scores_shape: tuple) -> None:
 
 def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None,
                                  dropout_p: float = 0.0, is_causal: bool = False,
-                                 scale: float | None = None) -> Tensor:
+                                 scale: float | None = None, enable_gqa: bool = False
+                                 ) -> Tensor:
     """softmax(query @ key^T * scale + mask) @ value, as PyTorch's.
 
     ``query`` (..., L, E), ``key`` (..., S, E), ``value`` (..., S, Ev) -> (..., L, Ev);
@@ -140,7 +156,8 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     0..i (the lower triangle of (L, S)); it excludes ``attn_mask``. Dropout with
     probability ``dropout_p`` is applied to the attention weights whenever it is
     positive (pass 0 in evaluation, as with PyTorch). A query that may attend to no key
-    gets zeros, and zero gradients.
+    gets zeros, and zero gradients. ``enable_gqa`` (grouped-query attention): key and value
+    have fewer heads (dimension -3) than the query, each shared by a group of query heads.
     """
     name = "scaled_dot_product_attention"
     q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
@@ -150,6 +167,8 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     if not q.dtype == k.dtype == v.dtype or q.dtype.kind != "f":
         raise TypeError(f"{name}: query, key and value must have the same floating dtype, got "
                         f"{q.dtype}, {k.dtype} and {v.dtype}")
+    if enable_gqa:
+        k, v = _share_heads(name, q, k, v)
     if k.shape[-1] != q.shape[-1] or v.shape[-2] != k.shape[-2]:
         raise ValueError(f"{name}: expected query (..., L, E), key (..., S, E) and value "
                          f"(..., S, Ev), got {q.shape}, {k.shape} and {v.shape}")

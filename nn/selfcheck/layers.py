@@ -539,7 +539,7 @@ SDPA_SETTINGS = [  # (query, key, value) shapes, mask
     (((2, 1, 3, 2), (1, 2, 4, 2), (1, 2, 4, 2)), "float"),
     (((4, 2), (3, 2), (3, 2)), "causal"),
     (((1, 3, 1), (1, 3, 1), (1, 3, 2)), "scale"),
-    (((2, 3, 2), (2, 2, 2), (1, 2, 3)), "float"),
+    (((4, 3, 2), (2, 2, 2), (2, 2, 3)), "gqa"),
 ]
 
 
@@ -549,7 +549,8 @@ def _sdpa(rng, trial):
     shapes, mask = SDPA_SETTINGS[trial % len(SDPA_SETTINGS)]
     inputs = s.leaves(rng, shapes)
     scores_shape = (shapes[0][-2], shapes[1][-2])
-    options = {"causal": {"is_causal": True}, "scale": {"scale": 0.4}}.get(mask, {})
+    options = {"causal": {"is_causal": True}, "scale": {"scale": 0.4},
+               "gqa": {"enable_gqa": True}}.get(mask, {})
     if mask == "bool":
         keep = rng.random(scores_shape) < 0.6
         keep[0] = False
