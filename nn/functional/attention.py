@@ -37,7 +37,7 @@ class SafeSoftmax(Op):
         ctx.scale = scale
         out = np.multiply(x, x.dtype.type(scale))
         if bias is not None:
-            out = np.add(out, bias, out=out) if bias.shape == out.shape else out + bias
+            out += bias  # it broadcasts to the scores
         shift = np.max(out, axis=-1, keepdims=True, initial=-np.inf)
         shift[~np.isfinite(shift)] = 0  # an all -inf row: exp(-inf - 0) = 0, not NaN
         out -= shift
@@ -204,17 +204,13 @@ def _mha_shapes(name: str, q: Tensor, k: Tensor, v: Tensor, key_padding_mask: An
     if k.ndim != q.ndim or v.ndim != q.ndim:
         raise ValueError(f"{name}: for a {q.ndim}-D query {q.shape}, key and value must be "
                          f"{q.ndim}-D too, got {k.shape} and {v.shape}")
-    if key_padding_mask is not None and np.ndim(_raw(key_padding_mask)) != q.ndim - 1:
+    if key_padding_mask is not None and _as_mask(key_padding_mask).ndim != q.ndim - 1:
         raise ValueError(f"{name}: for a {q.ndim}-D query, key_padding_mask must be "
-                         f"{q.ndim - 1}-D, got shape {np.shape(_raw(key_padding_mask))}")
-    if attn_mask is not None and np.ndim(_raw(attn_mask)) not in (2, 3):
+                         f"{q.ndim - 1}-D, got shape {_as_mask(key_padding_mask).shape}")
+    if attn_mask is not None and _as_mask(attn_mask).ndim not in (2, 3):
         raise ValueError(f"{name}: attn_mask must be 2-D (L, S) or 3-D (N * num_heads, L, S), "
-                         f"got shape {np.shape(_raw(attn_mask))}")
+                         f"got shape {_as_mask(attn_mask).shape}")
     return q.ndim == 3
-
-
-def _raw(value: Any) -> np.ndarray:
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
 def _as_mask(value: Any) -> Tensor | np.ndarray:
