@@ -195,6 +195,23 @@ def test_encoder_matches_torch(kind, norm):
     run_layer(ours, theirs, layer_input(True), call)
 
 
+@pytest.mark.parametrize("kind", ["none", "causal", "padding"])
+def test_unbatched_encoder_matches_torch(kind):
+    ours, theirs = build_encoder(norm_first=True)
+    call = masks(kind, batched=False)
+    if "src_mask" in call:
+        call["mask"] = call.pop("src_mask")
+    run_layer(ours, theirs, layer_input(False, batched=False), call)
+
+
+def test_encoder_with_a_fully_padded_sequence_matches_torch_and_stays_finite():
+    ours, theirs = build_encoder(batch_first=True)
+    padding = np.zeros((N, L), dtype=bool)
+    padding[1] = True
+    out = run_layer(ours, theirs, layer_input(True), {"src_key_padding_mask": padding})
+    assert np.isfinite(out.data).all()
+
+
 def test_encoder_is_causal_none_detects_nothing_and_gives_the_masked_result():
     ours, theirs = build_encoder(norm_first=False)
     run_layer(ours, theirs, layer_input(False), {"mask": masks("causal")["src_mask"]})
