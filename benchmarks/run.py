@@ -19,7 +19,7 @@ from pathlib import Path
 import _harness as h
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("mlp", "cnn", "overhead", "deep", "memory", "rnn", "conv_family")
+BENCHMARKS = ("mlp", "cnn", "overhead", "deep", "memory", "rnn", "conv_family", "attention")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -28,6 +28,7 @@ from nn.activation import (
     Softsign,
     Tanh,
 )
+from nn.attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 from nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from nn.dropout import Dropout, Dropout2d
@@ -81,6 +82,8 @@ __all__ = [
     "SiLU", "Softplus", "ELU", "SELU", "CELU", "Mish", "Hardtanh", "ReLU6", "Hardsigmoid",
     "Hardswish", "Softsign", "LogSigmoid", "Softmin", "PReLU",
     "KLDivLoss", "SmoothL1Loss", "CosineEmbeddingLoss", "MarginRankingLoss",
+    # attention
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
 ]
 
 _register_library(_os.path.dirname(__file__))  # detect_anomaly points past nn's frames

@@ -287,6 +287,80 @@ NN_CASES = [
     row("margin_ranking-integer-input",
         lambda: nn.functional.margin_ranking_loss(np.arange(3), randn(3), np.ones(3)),
         TypeError, r"margin_ranking_loss: input must be a floating-point tensor, got dtype int64"),
+    # attention
+    row("sdpa-1d-inputs",
+        lambda: nn.functional.scaled_dot_product_attention(randn(4), randn(4), randn(4)),
+        ValueError, r"scaled_dot_product_attention: query, key and value must be at least 2-D, "
+                    r"got shapes \(4,\), \(4,\) and \(4,\)"),
+    row("sdpa-mixed-dtypes",
+        lambda: nn.functional.scaled_dot_product_attention(randn(2, 3), randn(2, 3).float(),
+                                                           randn(2, 3)),
+        TypeError, r"scaled_dot_product_attention: query, key and value must have the same "
+                   r"floating dtype, got float64, float32 and float64"),
+    row("sdpa-feature-mismatch",
+        lambda: nn.functional.scaled_dot_product_attention(randn(2, 3), randn(5, 4), randn(5, 2)),
+        ValueError, r"scaled_dot_product_attention: expected query \(..., L, E\), key "
+                    r"\(..., S, E\) and value \(..., S, Ev\), got \(2, 3\), \(5, 4\)"),
+    row("sdpa-batch-mismatch",
+        lambda: nn.functional.scaled_dot_product_attention(randn(2, 2, 3), randn(3, 5, 3),
+                                                           randn(3, 5, 3)),
+        ValueError, r"scaled_dot_product_attention: the batch dimensions of query \(2, 2, 3\), "
+                    r"key \(3, 5, 3\) and value \(3, 5, 3\) do not broadcast"),
+    row("sdpa-mask-shape",
+        lambda: nn.functional.scaled_dot_product_attention(
+            randn(2, 3), randn(5, 3), randn(5, 3), attn_mask=np.ones((2, 4), bool)),
+        ValueError, r"scaled_dot_product_attention: attn_mask of shape \(2, 4\) does not "
+                    r"broadcast to the scores' shape \(2, 5\)"),
+    row("sdpa-integer-mask",
+        lambda: nn.functional.scaled_dot_product_attention(
+            randn(2, 3), randn(5, 3), randn(5, 3), attn_mask=np.ones((2, 5), int)),
+        TypeError, r"scaled_dot_product_attention: only bool and floating masks are supported, "
+                   r"got dtype int64"),
+    row("sdpa-causal-and-mask",
+        lambda: nn.functional.scaled_dot_product_attention(
+            randn(2, 3), randn(2, 3), randn(2, 3), attn_mask=np.ones((2, 2), bool),
+            is_causal=True),
+        ValueError, r"scaled_dot_product_attention: an explicit attn_mask should not be set "
+                    r"when is_causal=True"),
+    row("sdpa-bad-dropout",
+        lambda: nn.functional.scaled_dot_product_attention(randn(2, 3), randn(2, 3),
+                                                           randn(2, 3), dropout_p=1.5),
+        ValueError, r"scaled_dot_product_attention: dropout probability has to be between 0 "
+                    r"and 1, but got 1.5"),
+    row("sdpa-gqa-heads-do-not-divide",
+        lambda: nn.functional.scaled_dot_product_attention(
+            randn(4, 2, 3), randn(3, 2, 3), randn(3, 2, 3), enable_gqa=True),
+        ValueError, r"scaled_dot_product_attention: with enable_gqa the number of heads "
+                    r"\(dimension -3\) of key \(3, 2, 3\) and value \(3, 2, 3\) must be equal "
+                    r"and divide the query's \(4, 2, 3\)"),
+    row("mha-heads-do-not-divide", lambda: nn.MultiheadAttention(6, 4), ValueError,
+        r"MultiheadAttention: embed_dim \(6\) must be divisible by num_heads \(4\)"),
+    row("mha-4d-query", lambda: nn.MultiheadAttention(4, 2)(*[randn(1, 2, 3, 4)] * 3),
+        ValueError, r"MultiheadAttention\(4, 2\): query should be unbatched 2-D or batched "
+                    r"3-D, got shape \(1, 2, 3, 4\)"),
+    row("mha-wrong-features", lambda: nn.MultiheadAttention(4, 2)(*[randn(3, 2, 5)] * 3),
+        ValueError, r"MultiheadAttention\(4, 2\): expected query with 4 features \(last "
+                    r"dimension\), got shape \(3, 2, 5\)"),
+    row("mha-padding-mask-shape",
+        lambda: nn.MultiheadAttention(4, 2)(*[randn(3, 2, 4)] * 3,
+                                            key_padding_mask=np.zeros((3, 2), bool)),
+        ValueError, r"MultiheadAttention\(4, 2\): expected key_padding_mask of shape "
+                    r"\(2, 3\) \(N, S\), got \(3, 2\)"),
+    row("mha-attn-mask-shape",
+        lambda: nn.MultiheadAttention(4, 2)(*[randn(3, 2, 4)] * 3,
+                                            attn_mask=np.zeros((2, 3, 3), bool)),
+        ValueError, r"MultiheadAttention\(4, 2\): the 3-D attn_mask has shape \(2, 3, 3\), "
+                    r"but should be \(4, 3, 3\)"),
+    row("mha-key-value-lengths",
+        lambda: nn.MultiheadAttention(4, 2)(randn(3, 2, 4), randn(3, 2, 4), randn(5, 2, 4)),
+        ValueError, r"MultiheadAttention\(4, 2\): key \(3, 2, 4\) and value \(5, 2, 4\) have "
+                    r"different sequence lengths"),
+    row("encoder-layer-bad-activation",
+        lambda: nn.TransformerEncoderLayer(4, 2, activation="swish"), ValueError,
+        r"TransformerEncoderLayer: activation should be relu/gelu, not 'swish'"),
+    row("encoder-bad-num-layers",
+        lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2), 0), ValueError,
+        r"TransformerEncoder: num_layers must be a positive int, got 0"),
 ]
 
 

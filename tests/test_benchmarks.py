@@ -22,7 +22,7 @@ def run(script: str, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("name", ["mlp", "cnn", "overhead", "deep", "memory", "rnn",
-                                  "conv_family"])
+                                  "conv_family", "attention"])
 def test_benchmark_runs_and_reports(name):
     done = run(f"{name}.py", "--quick", "--no-torch", "--threads", "1")
     assert done.returncode == 0, done.stderr
@@ -33,7 +33,7 @@ def test_benchmark_runs_and_reports(name):
 
 
 @pytest.mark.parametrize("name", ["run", "mlp", "cnn", "overhead", "deep", "memory", "rnn",
-                                  "conv_family"])
+                                  "conv_family", "attention"])
 def test_benchmark_has_help(name):
     done = run(f"{name}.py", "--help")
     assert done.returncode == 0 and "usage:" in done.stdout

@@ -15,7 +15,7 @@ from autograd.selfcheck import sampling as s
 from autograd.selfcheck.cases import Case
 from autograd.selfcheck.sampling import Trial
 from nn import functional as F
-from nn.functional import conv, recurrent, sampling
+from nn.functional import attention, conv, recurrent, sampling
 from nn.functional.normalization import normalize
 from nn.functional.windows import make_window
 
@@ -539,3 +539,177 @@ CASES = ([Case(name, ops, _layer(build)) for name, _, ops, build in LAYERS]
          + [Case(name, (op,), build) for name, op, build in KERNELS]
          + [Case(name, ops, build if name.islower() else _layer(build), second_order)
             for name, ops, build, second_order in RECURRENT])
+
+
+# ------------------------------------------------------------------ attention (issue 14)
+
+
+def _with_minus_inf(rng, shape: tuple) -> np.ndarray:
+    """Normal values with some entries -inf and, past 1-D, the first row all -inf (a query
+    that may attend to no key)."""
+    values = s.normal(rng, shape)
+    values[rng.random(shape) < 0.3] = -np.inf
+    if len(shape) > 1:
+        values[..., 0, :] = -np.inf
+    return values
+
+
+def _safe_softmax(rng, trial):
+    """The kernel with -inf scores, then with its scale and a constant 0 / -inf bias (a mask)
+    that broadcasts to the scores."""
+    shape = [(3, 4), (2, 3, 1), (4,), (1, 2, 5)][trial % 4]
+    if trial % 2 == 0:
+        return Trial(attention.safe_softmax, (s.leaf(_with_minus_inf(rng, shape)),),
+                     f"{shape} with -inf entries and rows")
+    bias = np.where(_with_minus_inf(rng, shape[-2:]) == -np.inf, -np.inf, 0.0)
+    return Trial(lambda x: attention.safe_softmax(x, 0.7, bias), (s.leaf(s.normal(rng, shape)),),
+                 f"{shape} scale 0.7, bias {bias.shape} with -inf entries and rows")
+
+
+SDPA_SETTINGS = [  # (query, key, value) shapes, mask
+    (((3, 2), (4, 2), (4, 3)), "none"),
+    (((2, 3, 2), (2, 4, 2), (2, 4, 1)), "bool"),
+    (((2, 1, 3, 2), (1, 2, 4, 2), (1, 2, 4, 2)), "float"),
+    (((4, 2), (3, 2), (3, 2)), "causal"),
+    (((1, 3, 1), (1, 3, 1), (1, 3, 2)), "scale"),
+    (((4, 3, 2), (2, 2, 2), (2, 2, 3)), "gqa"),
+]
+
+
+def _sdpa(rng, trial):
+    """F.scaled_dot_product_attention over q, k, v (and a float mask with a row of -inf);
+    a boolean mask leaves a query with no key."""
+    shapes, mask = SDPA_SETTINGS[trial % len(SDPA_SETTINGS)]
+    inputs = s.leaves(rng, shapes)
+    scores_shape = (shapes[0][-2], shapes[1][-2])
+    options = {"causal": {"is_causal": True}, "scale": {"scale": 0.4},
+               "gqa": {"enable_gqa": True}}.get(mask, {})
+    if mask == "bool":
+        keep = rng.random(scores_shape) < 0.6
+        keep[0] = False
+        options["attn_mask"] = keep
+    if mask == "float":
+        inputs += (s.leaf(_with_minus_inf(rng, scores_shape)),)
+
+    def fn(q, k, v, *float_mask):
+        return F.scaled_dot_product_attention(q, k, v, *float_mask, **options)
+
+    return Trial(fn, inputs, f"{s.describe(*shapes)} mask {mask}")
+
+
+MHA_SETTINGS = [  # module options, call options, self-attention, batched, training
+    dict(options=dict(), call=dict(key_padding_mask="padding")),
+    dict(options=dict(batch_first=True, kdim=3, vdim=2), call=dict(attn_mask="float"),
+         self_attention=False),
+    dict(options=dict(add_bias_kv=True, add_zero_attn=True),
+         call=dict(attn_mask="3d", average_attn_weights=False)),
+    dict(options=dict(bias=False), call=dict(is_causal=True), batched=False),
+    dict(options=dict(batch_first=True), self_attention=False,
+         call=dict(attn_mask="bool", key_padding_mask="padding", need_weights=False)),
+    dict(options=dict(dropout=0.3), call=dict(key_padding_mask="padding"), training=True),
+]
+
+
+def _mha_masks(rng, call: dict, batch: int, heads: int, length: int, batched: bool) -> dict:
+    """The masks a setting names, drawn (True: leave out); batch 1 never sees a key."""
+    padding = rng.random((batch, length)) < 0.3
+    if batch > 1:
+        padding[-1] = True
+    made = {"padding": padding if batched else padding[0],
+            "float": rng.standard_normal((length, length)),
+            "3d": rng.random((batch * heads, length, length)) < 0.4,
+            "bool": rng.random((length, length)) < 0.4}
+    return {key: made.get(value, value) if isinstance(value, str) else value
+            for key, value in call.items()}
+
+
+def _multihead(nn, rng, settings, parameters: bool = True):
+    """MultiheadAttention (E 4, 2 heads, L = S = 2): output and weights w.r.t. the inputs
+    and every parameter (or the inputs alone); a sequence whose keys are all padded gets
+    zeros."""
+    options, call = settings["options"], settings["call"]
+    self_attention = settings.get("self_attention", True)
+    batched, training = settings.get("batched", True), settings.get("training", False)
+    embed, heads, batch, length = 4, 2, 2, 2
+    module = nn.MultiheadAttention(embed, heads, **options).train(training)
+    layout = (batch, length) if options.get("batch_first") else (length, batch)
+    shape = layout if batched else (length,)
+    shapes = [shape + (embed,)] if self_attention else [
+        shape + (embed,), shape + (options.get("kdim", embed),),
+        shape + (options.get("vdim", embed),)]
+    base = layer_trial(module, shapes[0], rng, "")
+    inputs = (base.inputs[0],) + s.leaves(rng, shapes[1:])
+    if parameters:
+        inputs += base.inputs[1:]
+    call = _mha_masks(rng, call, batch if batched else 1, heads, length, batched)
+    seed = int(rng.integers(0, 2**31))
+    count = len(shapes)
+
+    def fn(query, *args):
+        np.random.seed(seed)  # one dropout mask for every call
+        key, value = (query, query) if count == 1 else args[:2]
+        out, weights = module(query, key, value, **call)
+        return out if weights is None else ag.concatenate([out.reshape(-1),
+                                                           weights.reshape(-1)])
+
+    label = (f"MultiheadAttention({embed}, {heads}, {options}) inputs {s.describe(*shapes)} "
+             f"{sorted(call)} training={training}")
+    return Trial(fn, inputs, label)
+
+
+ENCODER_SETTINGS = [  # layer options, call options
+    dict(options=dict(), call=dict(src_key_padding_mask="padding")),
+    dict(options=dict(norm_first=True, activation="gelu", batch_first=True),
+         call=dict(is_causal=True)),
+    dict(options=dict(bias=False, layer_norm_eps=1e-3), call=dict(src_mask="float")),
+]
+
+
+def _encoder(layers: int, parameters: bool = True):
+    """TransformerEncoderLayer (layers 0) or a TransformerEncoder of ``layers`` layers with a
+    final LayerNorm: d_model 4, 2 heads, feed-forward 3, dropout off, two sequences of two;
+    w.r.t. the input and the parameters outside the attention (the MultiheadAttention rows
+    check those), or the input alone."""
+    def build(nn, rng, settings):
+        options, call = settings["options"], dict(settings["call"])
+        layer = nn.TransformerEncoderLayer(4, 2, 3, dropout=0.0, **options)
+        module = nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(4)) if layers else layer
+        if "src_key_padding_mask" in call:
+            call["src_key_padding_mask"] = np.array([[False, True], [False, False]])
+        if "src_mask" in call:
+            call.pop("src_mask")
+            call["mask" if layers else "src_mask"] = rng.standard_normal((2, 2))
+        x = layer_trial(module, (2, 2, 4), rng, "").inputs[0]
+        inputs = (x,)
+        if parameters:
+            inputs += tuple(p for name, p in module.named_parameters() if "self_attn" not in name)
+        return Trial(lambda x, *_: module(x, **call), inputs,
+                     f"{type(module).__name__} {options} {sorted(call)} input {x.shape}")
+    return build
+
+
+def _inputs_only(build):
+    return lambda nn, rng, settings: build(nn, rng, settings, parameters=False)
+
+
+# Second derivatives through whole layers w.r.t. every parameter would cost ~10 s per row
+# (the check grows with the square of the inputs): those rows check the first order, and
+# the "(inputs)" rows check both orders w.r.t. the layer's inputs; the kernel rows check
+# safe_softmax and the attention itself to second order w.r.t. everything, and
+# tests/test_attention.py compares MultiheadAttention's with torch w.r.t. in_proj_weight.
+ATTENTION = [  # (row name, ops exercised, builder, second order)
+    ("safe_softmax", ("safe_softmax",), _safe_softmax, True),
+    ("F.scaled_dot_product_attention", ("safe_softmax",), _sdpa, True),
+    ("nn.MultiheadAttention", ("safe_softmax", "linear"),
+     _layer(_cycle(MHA_SETTINGS, _multihead)), False),
+    ("nn.MultiheadAttention(inputs)", ("safe_softmax", "linear"),
+     _layer(_cycle(MHA_SETTINGS, _inputs_only(_multihead))), True),
+    ("nn.TransformerEncoderLayer", ("safe_softmax", "normalize"),
+     _layer(_cycle(ENCODER_SETTINGS, _encoder(0))), False),
+    ("nn.TransformerEncoderLayer(inputs)", ("safe_softmax", "normalize"),
+     _layer(_cycle(ENCODER_SETTINGS, _encoder(0, parameters=False))), True),
+    ("nn.TransformerEncoder", ("safe_softmax", "normalize"),
+     _layer(_cycle(ENCODER_SETTINGS, _encoder(2, parameters=False))), False),
+]
+
+CASES += [Case(name, ops, build, second_order) for name, ops, build, second_order in ATTENTION]
