@@ -145,3 +145,9 @@ def compare_one_model(torch, model: str, monkeypatch) -> None:
     val = tuple(array[:300] for array in example.dataset(data, "val", model))
     assert example.evaluate(ours, *val) == pytest.approx(twin.evaluate(torch, theirs, *val),
                                                          rel=1e-9)
+
+
+def test_the_twin_has_help():
+    result = subprocess.run([sys.executable, str(TWIN), "--help"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0 and "--model" in result.stdout and "--threads" in result.stdout
