@@ -1,4 +1,7 @@
-"""Readers for IDX files and the (Fashion-)MNIST datasets stored in that format.
+"""Datasets from files: IDX readers for (Fashion-)MNIST, and word lists for language models.
+
+``words(path)`` reads a word list (by default Debian's ``wamerican``) into train, val and
+test splits of lower-case words with a character vocabulary; see :class:`Words`.
 
 IDX layout (all integers big-endian)::
 
@@ -15,15 +18,21 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import re
+import string
 import struct
 import zlib
+from collections.abc import Sequence
 from typing import BinaryIO, Union
 
 import numpy as np
 
-__all__ = ["load_idx", "fashion_mnist", "mnist", "FASHION_MNIST_ROOT", "FASHION_MNIST_CLASSES"]
+__all__ = ["load_idx", "fashion_mnist", "mnist", "FASHION_MNIST_ROOT", "FASHION_MNIST_CLASSES",
+           "words", "Words", "WORDS_PATH"]
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+WORDS_PATH = "/usr/share/dict/american-english"
 
 FASHION_MNIST_ROOT = "/usr/share/datasets/fashion-mnist"
 FASHION_MNIST_CLASSES = (
@@ -207,3 +216,183 @@ def mnist(root: PathLike) -> tuple[tuple[np.ndarray, ...], ...]:
     :func:`fashion_mnist`.
     """
     return _load(root, "mnist", _MNIST_HELP)
+
+
+_WORDS_HELP = (
+    "On Debian/Ubuntu install the word list with `sudo apt-get install wamerican`, or pass any "
+    "UTF-8 text file of words as path= (e.g. one name per line)."
+)
+_LOWER_WORD = re.compile("[a-z]+")
+IGNORE_INDEX = -100  # cross_entropy's default ignore_index: the padding of sequence targets
+
+
+class Words:
+    """A word list split for character-level language models, as in Karpathy's makemore.
+
+    ``train``, ``val``, ``test``: tuples of distinct lower-case words. The vocabulary is
+    fixed, ``itos = (".", "a", ..., "z")`` (``vocab_size`` 27, ``stoi`` the inverse): token 0,
+    ``"."``, marks both the start and the end of a word. ``max_length`` is the longest word
+    of any split; ``path`` the file read, ``tokens`` how many whitespace-separated tokens it
+    held and ``kept`` how many distinct words survived the filter. Built by :func:`words`.
+    """
+
+    itos = tuple("." + string.ascii_lowercase)
+    stoi = {char: index for index, char in enumerate(itos)}
+    vocab_size = len(itos)
+    SPLITS = ("train", "val", "test")
+
+    def __init__(self, train: Sequence[str], val: Sequence[str], test: Sequence[str],
+                 path: str = "", tokens: int = 0) -> None:
+        self.train, self.val, self.test = tuple(train), tuple(val), tuple(test)
+        everything = self.train + self.val + self.test
+        for word in everything:
+            if not _LOWER_WORD.fullmatch(word):
+                raise ValueError(f"Words: {word!r} is not a lower-case a-z word")
+        self.path, self.tokens, self.kept = path, tokens, len(everything)
+        self.max_length = max(map(len, everything), default=0)
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{name}={len(self.split(name))}" for name in self.SPLITS)
+        return f"Words({self.path!r}, {sizes}, vocab_size={self.vocab_size}, " \
+               f"max_length={self.max_length})"
+
+    def split(self, name: str) -> tuple[str, ...]:
+        """The words of split ``name``: ``"train"``, ``"val"`` or ``"test"``."""
+        if name not in self.SPLITS:
+            raise ValueError(f"Words: unknown split {name!r}; choose one of {self.SPLITS}")
+        return getattr(self, name)
+
+    def encode(self, word: str) -> np.ndarray:
+        """The token ids of ``word``'s letters, int64 (no start or end token)."""
+        if not isinstance(word, str) or not (word == "" or _LOWER_WORD.fullmatch(word)):
+            raise ValueError(f"Words.encode: {word!r} is not a lower-case a-z word")
+        return _letter_ids(word)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """The letters of ``ids`` up to the first end token ``0`` (left out)."""
+        values = np.asarray(ids).ravel()
+        if values.dtype.kind not in "iu" or (values.size and (values.min() < 0 or
+                                                              values.max() >= self.vocab_size)):
+            raise ValueError(f"Words.decode: ids must be integers in [0, {self.vocab_size}), "
+                             f"got {values.tolist()}")
+        ends = np.flatnonzero(values == 0)
+        letters = values[:ends[0]] if ends.size else values
+        return "".join(self.itos[i] for i in letters)
+
+    def contexts(self, split: str, block_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """(context -> next character) pairs of every word of ``split``, for an MLP.
+
+        Each word ``w`` gives ``len(w) + 1`` pairs: the ``block_size`` tokens before each
+        letter and before the end (left-padded with ``0``), and that letter or ``0``.
+        ``"emma"`` with block 3 gives ``...->e``, ``..e->m``, ``.em->m``, ``emm->a``,
+        ``mma->.``. Returns ``X`` (N, block_size) and ``Y`` (N,), int64.
+        """
+        if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) \
+                or block_size < 1:
+            raise ValueError(f"Words.contexts: block_size must be a positive int, "
+                             f"got {block_size!r}")
+        words = self.split(split)
+        lengths = np.array([len(word) for word in words], dtype=np.int64)
+        # Each word is laid out as block_size zeros, its letters and the end token 0;
+        # every position after the leading zeros is a target, its window the context.
+        segment = lengths + block_size + 1
+        starts = np.cumsum(segment) - segment
+        flat = np.zeros(int(segment.sum()), dtype=np.int64)
+        flat[_positions(starts + block_size, lengths)] = _letter_ids("".join(words))
+        targets = _positions(starts + block_size, lengths + 1)
+        windows = np.lib.stride_tricks.sliding_window_view(flat, block_size)
+        return windows[targets - block_size].copy(), flat[targets]
+
+    def sequences(self, split: str, length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Whole words of ``split`` as padded sequences, for RNNs and transformers.
+
+        Row ``i`` of ``X`` is ``0`` (start), the letters of word ``i``, then ``0``s; row ``i``
+        of ``Y`` is the letters, ``0`` (end), then ``-100``: ``Y[:, t]`` is the character that
+        follows ``X[:, :t + 1]``. ``-100`` is ``cross_entropy``'s default ``ignore_index``, so
+        ``F.cross_entropy(logits.view(-1, V), Y.view(-1))`` averages over real characters.
+        ``length`` defaults to ``max_length + 1``. Returns ``X`` and ``Y`` (n, length), int64.
+        """
+        words = self.split(split)
+        length = self.max_length + 1 if length is None else length
+        lengths = np.array([len(word) for word in words], dtype=np.int64)
+        longest = int(lengths.max(initial=0))
+        if isinstance(length, bool) or not isinstance(length, (int, np.integer)) \
+                or length < longest + 1:
+            raise ValueError(f"Words.sequences: length must be an int >= {longest + 1} (the "
+                             f"longest {split} word and its end token), got {length!r}")
+        ids = _letter_ids("".join(words))
+        columns = np.arange(length)
+        X = np.zeros((len(words), length), dtype=np.int64)
+        Y = np.full((len(words), length), IGNORE_INDEX, dtype=np.int64)
+        Y[columns < lengths[:, None]] = ids
+        Y[np.arange(len(words)), lengths] = 0
+        X[:, 1:][columns[:-1] < lengths[:, None]] = ids
+        return X, Y
+
+
+def _letter_ids(text: str) -> np.ndarray:
+    """Token ids of lower-case ASCII letters: a -> 1, ..., z -> 26."""
+    return np.frombuffer(text.encode("ascii"), dtype=np.uint8).astype(np.int64) - (ord("a") - 1)
+
+
+def _positions(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``starts[i] + 0 .. counts[i] - 1`` for every ``i``, concatenated."""
+    offsets = np.cumsum(counts) - counts
+    return np.repeat(starts - offsets, counts) + np.arange(int(counts.sum()))
+
+
+def _check_split(split: Sequence[float]) -> tuple[float, float, float]:
+    fractions = tuple(split) if isinstance(split, (tuple, list)) else ()
+    if len(fractions) != 3 or not all(isinstance(f, (int, float)) and not isinstance(f, bool)
+                                      and 0 <= f <= 1 for f in fractions) \
+            or not math.isclose(sum(fractions), 1.0) or fractions[0] == 0:
+        raise ValueError(f"words: split must be three fractions (train, val, test) in [0, 1] "
+                         f"summing to 1 with train > 0, got {split!r}")
+    return fractions
+
+
+def words(path: PathLike | None = None, split: Sequence[float] = (0.8, 0.1, 0.1),
+          seed: int = 0) -> Words:
+    """Read a word list into train, val and test splits of lower-case words.
+
+    ``path``: any UTF-8 text file; its whitespace-separated tokens made only of the letters
+    a-z are kept (words with capitals, apostrophes, accents, digits or hyphens are dropped),
+    each once. Defaults to ``/usr/share/dict/american-english`` (Debian's ``wamerican``:
+    63,875 such words). The distinct words, sorted, are shuffled by ``seed`` and cut into
+    ``split`` fractions (the same file, split and seed always give the same splits).
+
+    >>> data = nn.datasets.words()
+    >>> X, Y = data.contexts("train", block_size=3)     # for an MLP
+    >>> X, Y = data.sequences("train")                  # for an RNN or a transformer
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a file that is
+    not UTF-8, holds no such word, or too few for every split with a fraction above 0.
+    """
+    fractions = _check_split(split)
+    name = os.fspath(WORDS_PATH if path is None else path)
+    if not os.path.isfile(name):
+        raise FileNotFoundError(f"words: word list {name} not found. {_WORDS_HELP}")
+    try:
+        with open(name, encoding="utf-8") as file:
+            tokens = file.read().split()
+    except UnicodeDecodeError as error:
+        raise ValueError(f"words: {name} is not UTF-8 text (byte 0x{error.object[error.start]:02x}"
+                         f" at offset {error.start})") from None
+    distinct = sorted({token for token in tokens if _LOWER_WORD.fullmatch(token)})
+    if not tokens:
+        raise ValueError(f"words: {name} is empty (no word to read)")
+    if not distinct:
+        raise ValueError(f"words: none of the {len(tokens)} tokens in {name} is a lower-case "
+                         "a-z word (capitals, apostrophes, accents and digits are dropped)")
+    count = len(distinct)
+    sizes = [round(fraction * count) for fraction in fractions[1:]]
+    sizes.insert(0, count - sum(sizes))
+    for split_name, fraction, size in zip(Words.SPLITS, fractions, sizes):
+        if fraction > 0 and size < 1:
+            raise ValueError(f"words: {count} distinct words in {name} are too few for the "
+                             f"split {tuple(fractions)}: {split_name} would be empty")
+    order = np.random.default_rng(seed).permutation(count)
+    shuffled = [distinct[i] for i in order]
+    ends = np.cumsum(sizes)
+    return Words(shuffled[:ends[0]], shuffled[ends[0]:ends[1]], shuffled[ends[1]:],
+                 path=name, tokens=len(tokens))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nn.datasets import FASHION_MNIST_ROOT
+from nn.datasets import FASHION_MNIST_ROOT, WORDS_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -54,6 +54,8 @@ def test_readme_has_the_learner_blocks():
 def test_python_block_runs_as_written(code, expected, tmp_path):
     if "fashion_mnist()" in code and not os.path.isdir(FASHION_MNIST_ROOT):
         pytest.skip("needs Fashion-MNIST (apt-get install dataset-fashion-mnist)")
+    if "datasets.words()" in code and not os.path.isfile(WORDS_PATH):
+        pytest.skip("needs the word list (apt-get install wamerican)")
     if "to_html" in code:
         pytest.importorskip("graphviz")
     if "plot_history" in code:
