@@ -46,9 +46,10 @@ from autograd.tensor import Tensor as Tensor
 from autograd.tensor import tensor as tensor
 from autograd.trace import trace_backward as trace_backward
 from autograd.viz import draw_graph as draw_graph
+from autograd.capturing.captured import capture as capture  # noqa: I001 - needs the ops loaded
 
 __all__ = sorted(
-    ["Function", "Op", "Tensor", "tensor", "detect_anomaly", "draw_graph", "enable_grad",
+    ["Function", "Op", "Tensor", "tensor", "capture", "detect_anomaly", "draw_graph", "enable_grad",
      "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled",
      "trace_backward"]
     + [name for module in (_arithmetic, _compare, _index, _linalg, _reduce, _shape, _softmax,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd import capturing
 from autograd.tensor import DEFAULT_DTYPE, Tensor, _to_array
 
 __all__ = ["zeros", "ones", "full", "eye", "arange", "rand", "randn", "zeros_like", "ones_like",
@@ -62,12 +63,17 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
 
 def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
     """Uniform samples in ``[0, 1)`` from NumPy's global random state."""
-    return _new(np.random.rand(*_shape(shape)).astype(dtype), requires_grad)
+    return _new(capturing.call(_draw, np.random.rand, _shape(shape), dtype), requires_grad)
 
 
 def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from NumPy's global random state."""
-    return _new(np.random.randn(*_shape(shape)).astype(dtype), requires_grad)
+    return _new(capturing.call(_draw, np.random.randn, _shape(shape), dtype), requires_grad)
+
+
+def _draw(sample, shape: tuple, dtype) -> np.ndarray:
+    """``sample(*shape)`` in ``dtype`` (a recorded instruction: replays draw afresh)."""
+    return sample(*shape).astype(dtype)
 
 
 def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 
 import autograd as ag
-from autograd import Tensor
+from autograd import Tensor, capturing
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",
            "zero_grad"]
@@ -89,7 +89,11 @@ def zero_grad(parameters: Tensor | Iterable[Tensor], set_to_none: bool = True) -
     zeros (a gradient that carries a graph, from ``create_graph=True``, is first replaced
     by a detached one); a parameter without a gradient keeps None.
     """
-    params = [parameters] if isinstance(parameters, Tensor) else parameters
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    capturing.call(_zero_grad, params, set_to_none)  # one instruction of a captured step
+
+
+def _zero_grad(params: list[Tensor], set_to_none: bool) -> None:
     for param in params:
         grad = param.grad
         if grad is None:

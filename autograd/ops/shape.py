@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd import capturing
 from autograd.function import Op, ShapeError
 from autograd.ops import dual
 from autograd.tensor import Tensor, as_tensor, share_version
@@ -250,7 +251,7 @@ def astype(x, dtype) -> Tensor:
     """
     x, dtype = as_tensor(x), np.dtype(dtype)
     if dtype.kind not in "fc":
-        return Tensor._make(x.data.astype(dtype))
+        return Tensor._make(capturing.call(np.ndarray.astype, x.data, dtype))
     return Astype.apply(x, dtype=dtype)
 
 
@@ -276,7 +277,8 @@ def where(condition, x, y) -> Tensor:
     else:
         y = as_tensor(y)
         x = as_tensor(x, like=y)
-    return Where.apply(x, y, condition=np.array(dual.constant(condition), dtype=bool))
+    condition = capturing.call(np.array, dual.constant(condition), dtype=bool)
+    return Where.apply(x, y, condition=condition)
 
 
 def pad(x, pad_width, constant_values=0) -> Tensor:

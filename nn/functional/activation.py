@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd import Op
+from autograd import Op, capturing
 from autograd.ops import dual
 from autograd.ops.unary import erf_array
 from autograd.tensor import Tensor, as_tensor
@@ -43,7 +43,7 @@ def relu(x: Any) -> Tensor:
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """x if x > 0 else negative_slope * x; d/dx = 1 if x > 0 else negative_slope."""
     x = as_tensor(x)
-    return ag.where(x.data > 0, x, x * negative_slope)
+    return ag.where(capturing.call(np.greater, x.data, 0), x, x * negative_slope)
 
 
 def gelu(x: Any, approximate: str = "none") -> Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import autograd as ag
+from autograd import capturing
 
 __all__ = ["dropout"]
 
@@ -28,8 +29,13 @@ def dropout(x: ag.Tensor, p: float = 0.5, training: bool = True) -> ag.Tensor:
         return x
     if p == 1.0:
         return x * np.zeros(x.shape, dtype=x.dtype)
-    scale = x.dtype.type(1.0 / (1.0 - p))
-    mask = np.where(np.random.random_sample(x.shape) >= p, scale, x.dtype.type(0))
-    return x * mask
+    # drawn in a recorded instruction: a captured step draws a fresh mask in every replay
+    return x * capturing.call(_scaled_mask, x.shape, p, x.dtype)
+
+
+def _scaled_mask(shape: tuple, p: float, dtype: np.dtype) -> np.ndarray:
+    """1 / (1 - p) with probability 1 - p, else 0 (from ``np.random``)."""
+    scale = dtype.type(1.0 / (1.0 - p))
+    return np.where(np.random.random_sample(shape) >= p, scale, dtype.type(0))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd import Op
+from autograd import Op, capturing
 from autograd.tensor import Tensor, as_tensor
 from nn.functional.loss import _class_labels
 
@@ -66,14 +66,19 @@ def embedding(indices: Any, weight: Tensor, padding_idx: int | None = None) -> T
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), "
                          f"got shape {weight.shape}")
     num_embeddings = weight.shape[0]
-    index = _class_labels("embedding", indices, num_embeddings, word="index")
+    raw = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    index = capturing.call(_class_labels, "embedding", raw, num_embeddings, word="index")
     rows = weight[index]
     if padding_idx is None:
         return rows
     padding_idx = _normalise_padding_idx(padding_idx, num_embeddings)
-    keep = np.expand_dims(index != padding_idx, -1)
+    keep = capturing.call(_not_padding, index, padding_idx)
     # Same values everywhere, but the padding positions come from a detached copy.
     return ag.where(keep, rows, rows.detach())
+
+
+def _not_padding(index: np.ndarray, padding_idx: int) -> np.ndarray:
+    return np.expand_dims(index != padding_idx, -1)
 
 
 def _normalise_padding_idx(padding_idx: int, num_embeddings: int) -> int:

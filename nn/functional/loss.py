@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd import Op
+from autograd import Op, capturing
 from autograd.ops import dual
 from autograd.tensor import Tensor, as_tensor
 
@@ -180,8 +180,7 @@ def _like(value: Any, reference: Tensor) -> Tensor:
     """A target as a Tensor of ``reference``'s dtype (a target in the graph is kept as is)."""
     if isinstance(value, Tensor) and (value.requires_grad or value.dtype == reference.dtype):
         return value
-    return Tensor(np.asarray(value.data if isinstance(value, Tensor) else value,
-                             dtype=reference.dtype))
+    return Tensor(capturing.call(np.asarray, _raw(value), dtype=reference.dtype))
 
 
 def _pair(name: str, input: Any, target: Any) -> tuple[Tensor, Tensor]:
@@ -193,12 +192,21 @@ def _pair(name: str, input: Any, target: Any) -> tuple[Tensor, Tensor]:
     return input, target
 
 
+def _raw(value: Any) -> np.ndarray:
+    """The array of a Tensor or array-like (per-step values go to ``capturing.call`` as arrays)."""
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
 def _first_bad(mask: np.ndarray) -> tuple:
     return tuple(int(i) for i in np.argwhere(mask)[0])
 
 
 def _check_no_nan(name: str, target: Tensor) -> None:
-    nan = np.isnan(target.data)
+    capturing.call(_no_nan, name, target.data)  # a captured step checks every batch
+
+
+def _no_nan(name: str, target: np.ndarray) -> None:
+    nan = np.isnan(target)
     if nan.any():
         raise ValueError(f"{name}: target contains NaN (first at index {_first_bad(nan)})")
 
@@ -279,7 +287,8 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     magnitude = diff.abs()
     quadratic = 0.5 * diff * diff
     linear = delta * (magnitude - 0.5 * delta)
-    return _reduce(ag.where(magnitude.data < delta, quadratic, linear), reduction)
+    inside = capturing.call(np.less, magnitude.data, delta)
+    return _reduce(ag.where(inside, quadratic, linear), reduction)
 
 
 # ---------------------------------------------------------------- classification losses
@@ -297,18 +306,26 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
     axis = _class_axis("nll_loss", input)
     num_classes = input.shape[axis]
     shape = input.shape[:axis] + input.shape[axis + 1:]
-    labels = _class_labels("nll_loss", target, num_classes, ignore_index, shape)
+    labels = capturing.call(_class_labels, "nll_loss", _raw(target), num_classes, ignore_index,
+                            shape)
     class_weight = _class_weight("nll_loss", weight, num_classes, input.dtype)
-    valid = labels != ignore_index
-    safe = np.where(valid, labels, 0)
+    safe, target_weight, total_weight = capturing.call(_nll_weights, labels, class_weight,
+                                                       ignore_index)
     grids = np.indices(safe.shape, sparse=True)
     picked = input[tuple(grids[:axis]) + (safe,) + tuple(grids[axis:])]
-    target_weight = class_weight[safe] * valid
     loss = -picked * target_weight
     if reduction != "mean":
         return _reduce(loss, reduction)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return loss.sum() / target_weight.sum()
+        return loss.sum() / total_weight
+
+
+def _nll_weights(labels: np.ndarray, class_weight: np.ndarray, ignore_index: int) -> tuple:
+    """Labels with ignored ones replaced by 0, each target's weight (0 if ignored), their sum."""
+    valid = labels != ignore_index
+    safe = np.where(valid, labels, 0)
+    target_weight = class_weight[safe] * valid
+    return safe, target_weight, np.asarray(target_weight.sum())
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: int = -100,
@@ -331,7 +348,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     if np.shape(target.data if isinstance(target, Tensor) else target) == input.shape:
         return _soft_cross_entropy(input, target, class_weight, axis, reduction, label_smoothing)
     shape = input.shape[:axis] + input.shape[axis + 1:]
-    labels = _class_labels("cross_entropy", target, num_classes, ignore_index, shape)
+    labels = capturing.call(_class_labels, "cross_entropy", _raw(target), num_classes,
+                            ignore_index, shape)
     return CrossEntropy.apply(input, target=labels, weight=None if weight is None else class_weight,
                               ignore_index=ignore_index, label_smoothing=label_smoothing,
                               reduction=reduction)
@@ -367,15 +385,19 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
     """
     _check_reduction("binary_cross_entropy", reduction)
     input, target = _pair("binary_cross_entropy", input, target)
-    outside = ~((input.data >= 0) & (input.data <= 1))
-    if outside.any():
-        where = _first_bad(outside)
-        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got "
-                         f"{input.data[where]} at index {where} (for logits use "
-                         "binary_cross_entropy_with_logits)")
+    capturing.call(_probabilities, input.data)  # a captured step checks every batch
     _check_no_nan("binary_cross_entropy", target)
     loss = BinaryCrossEntropy.apply(input, target)
     return _reduce(_weighted("binary_cross_entropy", loss, weight), reduction)
+
+
+def _probabilities(x: np.ndarray) -> None:
+    outside = ~((x >= 0) & (x <= 1))
+    if outside.any():
+        where = _first_bad(outside)
+        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got "
+                         f"{x[where]} at index {where} (for logits use "
+                         "binary_cross_entropy_with_logits)")
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 import autograd as ag
-from autograd import Tensor
+from autograd import Tensor, capturing
 from nn.utils import zero_grad
 
 
@@ -188,6 +188,10 @@ class Optimizer:
         if closure is not None:
             with ag.enable_grad():
                 loss = closure()
+        capturing.call(self._update_all)  # one instruction of a captured step
+        return loss
+
+    def _update_all(self) -> None:
         # Check every gradient before touching any parameter: a bad one leaves all unchanged.
         updates = [(param, group, self._grad_of(param))
                    for group in self.param_groups for param in group["params"]
@@ -195,7 +199,6 @@ class Optimizer:
         with ag.no_grad():
             for param, group, grad in updates:
                 self._step_param(param, group, grad)
-        return loss
 
     def _step_param(self, param: Tensor, group: dict[str, Any], grad: np.ndarray) -> None:
         state = self.state.get(param, {})
