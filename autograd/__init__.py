@@ -15,6 +15,7 @@ the dtype names.
 from autograd import creation as _creation
 from autograd import dtypes as _dtypes
 from autograd.anomaly import detect_anomaly as detect_anomaly
+from autograd.capturing.captured import capture as capture
 from autograd.creation import *  # noqa: F403
 from autograd.dtypes import *  # noqa: F403
 from autograd.engine import grad as grad
@@ -46,7 +47,6 @@ from autograd.tensor import Tensor as Tensor
 from autograd.tensor import tensor as tensor
 from autograd.trace import trace_backward as trace_backward
 from autograd.viz import draw_graph as draw_graph
-from autograd.capturing.captured import capture as capture  # noqa: I001 - needs the ops loaded
 
 __all__ = sorted(
     ["Function", "Op", "Tensor", "tensor", "capture", "detect_anomaly", "draw_graph", "enable_grad",

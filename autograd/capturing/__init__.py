@@ -18,7 +18,7 @@ import threading
 
 from autograd.capturing.state import CaptureError, state
 
-__all__ = ["capture", "Captured", "CaptureError", "call", "guard", "recording"]
+__all__ = ["capture", "Captured", "CaptureError", "call", "guard", "inside_step", "recording"]
 
 
 def __getattr__(name: str):
@@ -34,6 +34,12 @@ def recording() -> bool:
     recorder = state.recorder
     return recorder is not None and recorder.depth == 0 and \
         recorder.thread == threading.get_ident()
+
+
+def inside_step() -> bool:
+    """True while a captured step runs eagerly (recorded, or the check of its recording):
+    library code that returns a Python number elsewhere returns a tensor there."""
+    return state.eager_steps > 0
 
 
 def call(fn, *args, **kwargs):

@@ -17,8 +17,8 @@ import numpy as np
 
 from autograd import anomaly, hooks
 from autograd.capturing.recorder import Recorder
-from autograd.capturing.state import CaptureError
 from autograd.capturing.refs import Const, Slot
+from autograd.capturing.state import CaptureError
 from autograd.engine import _accumulate_leaf, sum_to
 from autograd.function import FREED_GRAPH_MESSAGE, STAND_IN_MIN_BYTES, Op
 

@@ -90,7 +90,9 @@ class Captured:
         functools.update_wrapper(self, step)
         self.step = step
         self.max_recordings = max_recordings
-        self.programs: OrderedDict = OrderedDict()  # signature -> Program
+        # signature -> the recordings for it, each valid while its guards hold (a module's
+        # ``training``); the most recently used signature last
+        self.programs: OrderedDict = OrderedDict()
         self.recordings = 0  # how many times a step was recorded (for tests and curiosity)
 
     def __call__(self, *args, **kwargs):
@@ -98,9 +100,8 @@ class Captured:
             return self.step(*args, **kwargs)
         arrays: list = []
         key = (_signature((args, kwargs), arrays), _grad_state.enabled)
-        program = self.programs.get(key)
-        if program is not None and not program.guards_hold():
-            program = None
+        programs = self.programs.get(key, [])
+        program = next((p for p in programs if p.guards_hold()), None)
         if program is None:
             return self._record(key, args, kwargs, arrays)
         self.programs.move_to_end(key)
@@ -108,19 +109,31 @@ class Captured:
             return self._verify(program, args, kwargs, arrays)
         return program(arrays)
 
+    def _eager(self, args, kwargs):
+        state.eager_steps += 1
+        try:
+            return self.step(*args, **kwargs)
+        finally:
+            state.eager_steps -= 1
+
     def _record(self, key, args, kwargs, arrays: list):
         recorder = Recorder()
         for index, obj in enumerate(arrays):
             recorder.add_argument(index, obj)
         with _Recording(recorder):
-            result = self.step(*args, **kwargs)
+            result = self._eager(args, kwargs)
         self.recordings += 1
         program = Program(recorder, len(arrays), template(recorder, result))
         program.verified = False
-        self.programs[key] = program
+        programs = self.programs.setdefault(key, [])
+        programs.insert(0, program)
+        del programs[self.max_recordings:]
         self.programs.move_to_end(key)
-        while len(self.programs) > self.max_recordings:
-            self.programs.popitem(last=False)
+        while sum(len(p) for p in self.programs.values()) > self.max_recordings:
+            oldest = next(iter(self.programs))
+            self.programs[oldest].pop()
+            if not self.programs[oldest]:
+                del self.programs[oldest]
         return result
 
     def _verify(self, program: Program, args, kwargs, arrays: list):
@@ -130,12 +143,12 @@ class Captured:
             replayed = touched.outcome(program(arrays))
         except Exception as error:  # an error eager execution raises too propagates from it
             touched.restore(before)
-            self.step(*args, **kwargs)
+            self._eager(args, kwargs)
             raise CaptureError(f"capture: replaying the recorded step failed ({error!r}) where "
                                "eager execution did not; call the step without ag.capture"
                                ) from error
         touched.restore(before)
-        result = self.step(*args, **kwargs)
+        result = self._eager(args, kwargs)
         compare(replayed, touched.outcome(result))
         program.verified = True
         return result

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd.capturing.recorder import Recorder
-from autograd.capturing.refs import Arg, Const, Slot
+from autograd.capturing.refs import Arg, Const, Slot, TensorOf
 from autograd.tensor import Tensor
 
 
@@ -43,6 +43,8 @@ def _expression(ref, names: _Names) -> str:
         return f"s{ref.index}"
     if isinstance(ref, Arg):
         return f"o{ref.index}"
+    if isinstance(ref, TensorOf):
+        return f"{names.add('t', Tensor._make)}(s{ref.index})"
     if isinstance(ref, Const):
         value = ref.value
         if value is None or isinstance(value, (bool, int, float, str)):

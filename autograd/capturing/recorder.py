@@ -23,7 +23,7 @@ import threading
 import numpy as np
 
 from autograd import engine, function
-from autograd.capturing.refs import Arg, Const, Instruction, Slot
+from autograd.capturing.refs import Arg, Const, Instruction, Slot, TensorOf
 from autograd.capturing.state import CaptureError, state
 from autograd.tensor import Tensor
 
@@ -142,12 +142,8 @@ class Recorder:
         if index is not None:
             return Arg(index)
         slot = self.slot_of.get(id(tensor.data))
-        if slot is not None and self.kinds[slot] == "made":
-            raise CaptureError(
-                "capture: a Tensor computed inside the step was handed, as a Tensor, to code "
-                "that works on arrays outside ops (autograd.capturing.call); it would be the "
-                "recorded one in every replay. Pass its array (tensor.data) instead. (This is "
-                "a bug in the library code that made the call.)")
+        if slot is not None and self.kinds[slot] != "external":
+            return TensorOf(slot)  # computed in the step: each replay has its own
         self.kept.append(tensor)
         return Const(tensor)
 

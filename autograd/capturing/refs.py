@@ -34,6 +34,19 @@ class Arg:
         return f"o{self.index}"
 
 
+class TensorOf:
+    """A new Tensor around the array in slot ``index`` (a tensor the step computed, handed
+    as a Tensor to code that works on arrays)."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"Tensor(s{self.index})"
+
+
 class Const:
     """A value fixed at recording time (an object is passed as it is, and read live)."""
 
@@ -78,7 +91,7 @@ class Instruction:
                 yield item
 
     def slots_read(self) -> set:
-        return {ref.index for ref in self.refs() if isinstance(ref, Slot)}
+        return {ref.index for ref in self.refs() if isinstance(ref, (Slot, TensorOf))}
 
     def slots_written(self) -> list:
         if self.out is None:

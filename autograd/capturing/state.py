@@ -9,6 +9,7 @@ class CaptureError(RuntimeError):
 
 class _State:
     recorder = None  # the Recorder of the step being recorded, if any
+    eager_steps = 0  # > 0 while a captured step runs eagerly (recorded, or checked)
 
 
 state = _State()

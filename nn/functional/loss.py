@@ -35,7 +35,10 @@ class CrossEntropy(Op):
     loss_n = -sum_c q[n, c] log_softmax(z)[n, c];
     d loss_n / d z[n, c] = (sum_k q[n, k]) * softmax(z)[n, c] - q[n, c].
     Without weights, smoothing or ignored targets q is the one-hot of the labels.
-    (One formula for every case: no branch on the labels' values.)
+    (One formula for every case: no branch on the labels' values.) Batches of
+    (N, C) logits without weights or smoothing (the usual case) take a fused path
+    that picks log p at the labels instead of building q: the same values in a
+    few whole-array operations.
     """
 
     def forward(ctx, logits, target=None, weight=None, ignore_index=-100,
@@ -43,13 +46,17 @@ class CrossEntropy(Op):
         axis = 1 if logits.ndim >= 2 else 0
         shifted = logits - logits.max(axis=axis, keepdims=True)
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-        coefficients, normaliser = _coefficients(logits, target, weight, ignore_index,
-                                                 label_smoothing, axis)
-        # q * log p is 0 where q is: a masked class (log p = -inf) adds 0, not NaN
-        with np.errstate(invalid="ignore"):
-            losses = -np.where(coefficients != 0, coefficients * log_probs, 0).sum(axis=axis)
-        ctx.axis, ctx.reduction, ctx.normaliser = axis, reduction, normaliser
-        ctx.log_probs, ctx.coefficients = log_probs, coefficients
+        ctx.axis, ctx.reduction, ctx.log_probs = axis, reduction, log_probs
+        if weight is None and not label_smoothing and logits.ndim == 2:
+            losses, ctx.normaliser = _picked(ctx, log_probs, target, ignore_index)
+        else:
+            coefficients, ctx.normaliser = _coefficients(logits, target, weight, ignore_index,
+                                                         label_smoothing, axis)
+            # q * log p is 0 where q is: a masked class (log p = -inf) adds 0, not NaN
+            with np.errstate(invalid="ignore"):
+                losses = -np.where(coefficients != 0, coefficients * log_probs, 0).sum(axis=axis)
+            ctx.coefficients = coefficients
+        normaliser = ctx.normaliser
         if reduction == "none":
             return losses
         total = losses.sum()
@@ -67,8 +74,31 @@ class CrossEntropy(Op):
                 grad = grad * (1.0 / ctx.normaliser)
         probs = dual.reuse(np.exp(ctx.log_probs), lambda: dual.softmax(logits, (axis,)),
                            like=logits)
-        row_sums = ctx.coefficients.sum(axis=axis, keepdims=True)
-        return (probs * row_sums - ctx.coefficients) * grad
+        coefficients = ctx.__dict__.get("coefficients")
+        if coefficients is None and not dual.recorded(probs):  # the fused path
+            probs *= ctx.valid[:, None]
+            probs[ctx.rows, ctx.safe] -= ctx.valid
+            return probs * grad
+        if coefficients is None:
+            coefficients = _one_hot(ctx, probs.shape, probs.dtype)
+        row_sums = coefficients.sum(axis=axis, keepdims=True)
+        return (probs * row_sums - coefficients) * grad
+
+
+def _picked(ctx, log_probs: np.ndarray, target: np.ndarray, ignore_index: int) -> tuple:
+    """Per-sample losses -log p[n, y_n] (0 where y_n is ignored) and their count, for (N, C)."""
+    valid = target != ignore_index
+    ctx.rows, ctx.safe, ctx.valid = np.arange(len(target)), np.where(valid, target, 0), valid
+    losses = -log_probs[ctx.rows, ctx.safe]
+    losses[~valid] = 0
+    return losses, valid.sum(dtype=log_probs.dtype)
+
+
+def _one_hot(ctx, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """The coefficients q of the fused path: the one-hot of the labels, 0 rows where ignored."""
+    coefficients = np.zeros(shape, dtype=dtype)
+    coefficients[ctx.rows, ctx.safe] = ctx.valid
+    return coefficients
 
 
 def _coefficients(logits, target, weight, ignore_index, label_smoothing, axis):
@@ -228,7 +258,10 @@ def _class_labels(name: str, target: Any, num_classes: int | None, ignore_index:
             raise ValueError(f"{name}: {words} must be integers, got {raw[where]} at index {where}")
     elif raw.dtype.kind not in "iu":
         raise TypeError(f"{name}: {words} must be integers, got dtype {raw.dtype}")
-    labels = raw.astype(np.int64)
+    labels = raw.astype(np.int64, copy=False)
+    if labels.size == 0 or (labels.min() >= 0 and (num_classes is None
+                                                   or labels.max() < num_classes)):
+        return labels  # two reductions: the common case, every label in range
     out_of_range = labels < 0
     if num_classes is not None:
         out_of_range |= labels >= num_classes

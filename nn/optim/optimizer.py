@@ -193,12 +193,21 @@ class Optimizer:
 
     def _update_all(self) -> None:
         # Check every gradient before touching any parameter: a bad one leaves all unchanged.
-        updates = [(param, group, self._grad_of(param))
-                   for group in self.param_groups for param in group["params"]
-                   if param.grad is not None]
+        updates = []
+        for index, group in enumerate(self.param_groups):
+            params = [param for param in group["params"] if param.grad is not None]
+            updates.append((index, group, params, [self._grad_of(param) for param in params]))
         with ag.no_grad():
-            for param, group, grad in updates:
-                self._step_param(param, group, grad)
+            for index, group, params, grads in updates:
+                if params and not self._update_group(index, group, params, grads):
+                    for param, grad in zip(params, grads):
+                        self._step_param(param, group, grad)
+
+    def _update_group(self, index: int, group: dict[str, Any], params: list[Tensor],
+                      grads: list[np.ndarray]) -> bool:
+        """Update a whole group at once (``nn/optim/foreach.py``), bitwise as :meth:`update`
+        would; return False to have it updated one parameter at a time."""
+        return False
 
     def _step_param(self, param: Tensor, group: dict[str, Any], grad: np.ndarray) -> None:
         state = self.state.get(param, {})
