@@ -23,6 +23,23 @@ from autograd.engine import _accumulate_leaf, sum_to
 from autograd.function import FREED_GRAPH_MESSAGE, STAND_IN_MIN_BYTES, Op
 
 
+def reduce_to(grad: np.ndarray, axes: tuple) -> np.ndarray:
+    """``sum_to`` to a shape of as many dimensions, its axes worked out once (at recording)."""
+    return grad.sum(axis=axes, keepdims=True)
+
+
+def reduce_and_reshape(grad: np.ndarray, axes: tuple, shape: tuple) -> np.ndarray:
+    """``sum_to`` to a shape of fewer dimensions (a broadcast added leading ones)."""
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def _reduced_axes(grad_shape: tuple, shape: tuple) -> tuple:
+    """The axes ``engine.sum_to`` sums over (it has checked that they fit)."""
+    extra = len(grad_shape) - len(shape)
+    return tuple(range(extra)) + tuple(extra + i for i, size in enumerate(shape)
+                                       if size == 1 and grad_shape[extra + i] != 1)
+
+
 def sum_new(current: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """The second contribution to a gradient: a fresh array (as ``engine._Sums.add``)."""
     return np.asarray(current + grad)
@@ -67,7 +84,12 @@ def record_backward(rec: Recorder, roots, root_grads, retain_graph: bool, create
                 continue
             data = tensor.data
             if input_grad.shape != data.shape:
-                input_grad = rec.call(sum_to, (input_grad, data.shape), {})
+                sum_to(input_grad, data.shape)  # its checks, with their errors
+                axes = _reduced_axes(input_grad.shape, data.shape)
+                if input_grad.ndim == data.ndim:
+                    input_grad = rec.call(reduce_to, (input_grad, axes), {})
+                else:
+                    input_grad = rec.call(reduce_and_reshape, (input_grad, axes, data.shape), {})
             if input_grad.dtype is not data.dtype and input_grad.dtype != data.dtype:
                 input_grad = rec.call(cast, (input_grad, data.dtype), {})
             parent = tensor.grad_fn
@@ -132,7 +154,7 @@ def _node_backward(rec: Recorder, node, grad):
     saved = [Slot(out_slot) if i < 0 else (input_refs[i] if i < len(input_refs) else Const(None))
              for i in cls._saved_spec]
     rec.emit(cls.backward, [Const(ctx), rec.value_ref(grad)] + saved, {}, result, False,
-             f"{cls.name} backward")
+             f"{cls.name} backward", pure=True)
     return result
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd.capturing import backward
 from autograd.capturing.recorder import Recorder
 from autograd.capturing.refs import Arg, Const, Slot, TensorOf
 from autograd.tensor import Tensor
@@ -82,7 +83,9 @@ class Program:
         self.returned = returned  # the step's return value as a template of refs
         self.externals = list(rec.externals)
         self.guards = list(rec.guards)
-        self.instructions = list(rec.instructions)
+        # a backward that only routes its gradient on (add's, broadcast_to's) makes no array
+        self.instructions = [instruction for instruction in rec.instructions
+                             if not (instruction.pure and not instruction.slots_written())]
         self.requires_grad = [(tensor, tensor.requires_grad) for _, tensor in self.externals]
         self.source, namespace = self._generate(rec)
         exec(compile(self.source, "<ag.capture replay>", "exec"), namespace)  # noqa: S102
@@ -134,9 +137,24 @@ class Program:
         return True
 
 
+# The engine's own steps, written out in the generated code (no Python call around them).
+_INLINE = {
+    backward.reduce_to: lambda grad, axes: f"{grad}.sum(axis={axes}, keepdims=True)",
+    backward.reduce_and_reshape: lambda grad, axes, shape: (
+        f"{grad}.sum(axis={axes}, keepdims=True).reshape({shape})"),
+    backward.sum_new: lambda current, grad: f"np.asarray({current} + {grad})",
+    backward.add_into: lambda current, grad: f"np.add({current}, {grad}, out={current})",
+    backward.cast: lambda grad, dtype: f"{grad}.astype({dtype})",
+    backward.copy: lambda grad: f"{grad}.copy()",
+}
+
+
 def _call(instruction, names: _Names) -> str:
-    function = names.add("f", instruction.fn)
     parts = [_expression(ref, names) for ref in instruction.args]
+    inline = _INLINE.get(instruction.fn)
+    if inline is not None and not instruction.kwargs:
+        return inline(*parts)
+    function = names.add("f", instruction.fn)
     parts += [f"{key}={_expression(ref, names)}" for key, ref in instruction.kwargs.items()]
     call = f"{function}({', '.join(parts)})"
     return f"np.asarray({call})" if instruction.as_array else call

@@ -163,12 +163,11 @@ class Recorder:
             return tuple(spec)
         return None
 
-    def emit(self, fn, args: list, kwargs: dict, result, as_array: bool, label: str) -> None:
+    def emit(self, fn, args: list, kwargs: dict, result, as_array: bool, label: str,
+             pure: bool = False) -> None:
         self.kept.append(result)
         out = self._result_out(result)
-        if isinstance(out, tuple) and not isinstance(result, tuple):
-            out = None
-        self.instructions.append(Instruction(fn, args, kwargs, out, as_array, label))
+        self.instructions.append(Instruction(fn, args, kwargs, out, as_array, label, pure))
 
     # ----------------------------------------------------------------- the three hooks
     def apply(self, cls, inputs: tuple, params: dict) -> Tensor:

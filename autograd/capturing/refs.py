@@ -68,15 +68,17 @@ class Instruction:
     ``as_array`` wraps a result that NumPy may return as a scalar in ``np.asarray``.
     """
 
-    __slots__ = ("fn", "args", "kwargs", "out", "as_array", "label")
+    __slots__ = ("fn", "args", "kwargs", "out", "as_array", "label", "pure")
 
-    def __init__(self, fn, args: list, kwargs: dict, out, as_array: bool, label: str) -> None:
+    def __init__(self, fn, args: list, kwargs: dict, out, as_array: bool, label: str,
+                 pure: bool = False) -> None:
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
         self.out = out
         self.as_array = as_array
         self.label = label
+        self.pure = pure  # no side effects: dropped when it makes no new array (a routing)
 
     def refs(self):
         """Every ref among the arguments, nested ones included."""
