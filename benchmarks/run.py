@@ -3,9 +3,9 @@
 Each benchmark runs in its own Python process (so one's memory and garbage
 does not weigh on the next) and prints its table; this script then prints the
 machine, the library eager and captured (``ag.capture``) side by side with
-their ratios to NumPy and PyTorch, and one line per target. Example: ``python benchmarks/run.py --quick``
-or, with PyTorch installed in another environment, ``/path/to/python
-benchmarks/run.py``.
+their ratios to NumPy and PyTorch, and one line per target. Example:
+``python benchmarks/run.py --quick`` or, with PyTorch installed in another
+environment, ``/path/to/python benchmarks/run.py``.
 """
 
 from __future__ import annotations
