@@ -87,18 +87,18 @@ def record_backward(rec: Recorder, roots, root_grads, retain_graph: bool, create
                 sum_to(input_grad, data.shape)  # its checks, with their errors
                 axes = _reduced_axes(input_grad.shape, data.shape)
                 if input_grad.ndim == data.ndim:
-                    input_grad = rec.call(reduce_to, (input_grad, axes), {})
+                    input_grad = rec.call(reduce_to, (input_grad, axes), {}, "engine")
                 else:
-                    input_grad = rec.call(reduce_and_reshape, (input_grad, axes, data.shape), {})
+                    input_grad = rec.call(reduce_and_reshape, (input_grad, axes, data.shape), {}, "engine")
             if input_grad.dtype is not data.dtype and input_grad.dtype != data.dtype:
-                input_grad = rec.call(cast, (input_grad, data.dtype), {})
+                input_grad = rec.call(cast, (input_grad, data.dtype), {}, "engine")
             parent = tensor.grad_fn
             key = tensor if parent is None else parent
             if key in values:
                 if key in owned:
-                    rec.call(add_into, (values[key], input_grad), {})
+                    rec.call(add_into, (values[key], input_grad), {}, "engine")
                 else:
-                    values[key] = rec.call(sum_new, (values[key], input_grad), {})
+                    values[key] = rec.call(sum_new, (values[key], input_grad), {}, "engine")
                     owned.add(key)
             elif parent is None:
                 values[key] = input_grad
@@ -154,7 +154,7 @@ def _node_backward(rec: Recorder, node, grad):
     saved = [Slot(out_slot) if i < 0 else (input_refs[i] if i < len(input_refs) else Const(None))
              for i in cls._saved_spec]
     rec.emit(cls.backward, [Const(ctx), rec.value_ref(grad)] + saved, {}, result, False,
-             f"{cls.name} backward", pure=True)
+             f"{cls.name} backward", "backward")
     return result
 
 
@@ -167,5 +167,5 @@ def _own(rec: Recorder, leaves: list, values: dict, owned: set, root_grads) -> N
         grad = values[leaf]
         buffer = id(grad if grad.base is None else grad.base)
         if buffer in seen or not grad.flags.writeable:
-            values[leaf] = rec.call(copy, (grad,), {})
+            values[leaf] = rec.call(copy, (grad,), {}, "engine")
         seen.add(buffer)

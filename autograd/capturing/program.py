@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.capturing import backward
+from autograd.capturing import backward, kernels
 from autograd.capturing.recorder import Recorder
 from autograd.capturing.refs import Arg, Const, Slot, TensorOf
 from autograd.tensor import Tensor
@@ -85,7 +85,7 @@ class Program:
         self.guards = list(rec.guards)
         # a backward that only routes its gradient on (add's, broadcast_to's) makes no array
         self.instructions = [instruction for instruction in rec.instructions
-                             if not (instruction.pure and not instruction.slots_written())]
+                             if instruction.kind != "backward" or instruction.slots_written()]
         self.requires_grad = [(tensor, tensor.requires_grad) for _, tensor in self.externals]
         self.source, namespace = self._generate(rec)
         exec(compile(self.source, "<ag.capture replay>", "exec"), namespace)  # noqa: S102
@@ -107,11 +107,17 @@ class Program:
         for slot, tensor in self.externals:
             lines.append(f"    s{slot} = {names.add('e', tensor)}.data")
         keep = set(returned_slots)
+        escaping = _escaping(rec, self.instructions, returned_slots)
+        self.buffered = 0
         for position, instruction in enumerate(self.instructions):
-            call = _call(instruction, names)
-            target = _target(instruction.out)
+            statements = _buffered(instruction, rec, escaping, names)
+            if statements is None:
+                call, target = _call(instruction, names), _target(instruction.out)
+                statements = [call if target is None else f"{target} = {call}"]
+            else:
+                self.buffered += 1
             lines.append(f"    # {instruction.label}")
-            lines.append(f"    {call}" if target is None else f"    {target} = {call}")
+            lines += [f"    {statement}" for statement in statements]
             dead = sorted(index for index in instruction.slots_read()
                           if last_use[index] == position and index not in keep)
             written = [index for index in instruction.slots_written()
@@ -147,6 +153,56 @@ _INLINE = {
     backward.cast: lambda grad, dtype: f"{grad}.astype({dtype})",
     backward.copy: lambda grad: f"{grad}.copy()",
 }
+
+
+def _escaping(rec: Recorder, instructions: list, returned: list) -> set:
+    """Slots whose arrays may outlive a replay (so a buffer must not hold them): the returned
+    ones and those given to library code (a leaf's ``.grad``, an optimizer), and the slots
+    that these are views of."""
+    escaping = set(returned)
+    for instruction in instructions:
+        if instruction.kind == "call":
+            escaping |= instruction.slots_read()
+    for slot in list(escaping):
+        base = rec.arrays[slot].base
+        owner = rec.slot_of.get(id(base)) if isinstance(base, np.ndarray) else None
+        if owner is not None:
+            escaping.add(owner)
+    return escaping
+
+
+def _recorded(ref, rec: Recorder):
+    return rec.arrays[ref.index] if isinstance(ref, Slot) else getattr(ref, "value", None)
+
+
+def _buffered(instruction, rec: Recorder, escaping: set, names: _Names) -> list | None:
+    """The instruction through its kernel of ``kernels.py``, its results written into buffers
+    allocated now (statements of the replay); None where it has no kernel or no result may
+    live in a buffer."""
+    kernel = kernels.KERNELS.get(instruction.fn)
+    if kernel is None or instruction.as_array or instruction.out is None:
+        return None
+    applies = kernels.APPLIES.get(instruction.fn)
+    if applies is not None and not applies(*[_recorded(ref, rec) for ref in instruction.args[1:]]):
+        return None
+    outs = instruction.out if isinstance(instruction.out, tuple) else (instruction.out,)
+    buffers = tuple(None if slot is None or slot in escaping or rec.arrays[slot].ndim == 0
+                    else np.empty_like(rec.arrays[slot]) for slot in outs)
+    if all(buffer is None for buffer in buffers):
+        return None
+    inline = kernels.INLINE.get(instruction.fn)
+    if inline is not None and not instruction.kwargs:
+        ctx = instruction.args[0].value if instruction.kind in ("forward", "backward") else None
+        args = [_expression(ref, names) for ref in instruction.args[ctx is not None:]]
+        targets = [None if slot is None else f"s{slot}" for slot in outs]
+        out_names = [repr(None) if b is None else names.add("b", b) for b in buffers]
+        return inline(targets, out_names, args, ctx)
+    out = buffers if isinstance(instruction.out, tuple) else buffers[0]
+    parts = [names.add("b", out)] + [_expression(ref, names) for ref in instruction.args]
+    parts += [f"{key}={_expression(ref, names)}" for key, ref in instruction.kwargs.items()]
+    call = f"{names.add('k', kernel)}({', '.join(parts)})"
+    target = _target(instruction.out)
+    return [call if target is None else f"{target} = {call}"]
 
 
 def _call(instruction, names: _Names) -> str:

@@ -164,10 +164,10 @@ class Recorder:
         return None
 
     def emit(self, fn, args: list, kwargs: dict, result, as_array: bool, label: str,
-             pure: bool = False) -> None:
+             kind: str) -> None:
         self.kept.append(result)
         out = self._result_out(result)
-        self.instructions.append(Instruction(fn, args, kwargs, out, as_array, label, pure))
+        self.instructions.append(Instruction(fn, args, kwargs, out, as_array, label, kind))
 
     # ----------------------------------------------------------------- the three hooks
     def apply(self, cls, inputs: tuple, params: dict) -> Tensor:
@@ -179,12 +179,12 @@ class Recorder:
         node = result.grad_fn
         ctx = ReplayContext(node.needs_input_grad if node is not None else ())
         self.emit(cls.forward, [Const(ctx)] + refs, kwargs, result.data,
-                  result.data.ndim == 0, f"{cls.name} forward")
+                  result.data.ndim == 0, f"{cls.name} forward", "forward")
         if node is not None:
             self.contexts[node] = (ctx, refs, self.slot_of[id(result.data)])
         return result
 
-    def call(self, fn, args: tuple, kwargs: dict):
+    def call(self, fn, args: tuple, kwargs: dict, kind: str = "call"):
         """Run ``fn(*args, **kwargs)`` now and record it (see :func:`autograd.capturing.call`)."""
         result = self.run_atomic(fn, args, kwargs)
         if isinstance(result, np.generic):
@@ -193,7 +193,7 @@ class Recorder:
         kwrefs = {key: self.value_ref(value) for key, value in kwargs.items()}
         label = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
         self.emit(fn, refs, kwrefs, result, isinstance(result, np.ndarray) and result.ndim == 0,
-                  label)
+                  label, kind)
         return result
 
     def backward(self, roots, root_grads, retain_graph, create_graph, capture=None, tracer=None):

@@ -66,19 +66,21 @@ class Instruction:
     slot index, or a tuple of slot indices and Nones (a backward's gradients,
     ``None`` where one is not used or is an array that already has a slot).
     ``as_array`` wraps a result that NumPy may return as a scalar in ``np.asarray``.
+    ``kind``: "forward" or "backward" (an op's), "engine" (a step of the backward pass:
+    these keep no reference to their arrays) or "call" (library code, which may).
     """
 
-    __slots__ = ("fn", "args", "kwargs", "out", "as_array", "label", "pure")
+    __slots__ = ("fn", "args", "kwargs", "out", "as_array", "label", "kind")
 
     def __init__(self, fn, args: list, kwargs: dict, out, as_array: bool, label: str,
-                 pure: bool = False) -> None:
+                 kind: str) -> None:
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
         self.out = out
         self.as_array = as_array
         self.label = label
-        self.pure = pure  # no side effects: dropped when it makes no new array (a routing)
+        self.kind = kind
 
     def refs(self):
         """Every ref among the arguments, nested ones included."""

@@ -8,6 +8,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Op, capturing
+from autograd.capturing import kernels
 from autograd.tensor import Tensor, as_tensor
 from nn.functional.loss import _class_labels
 
@@ -32,6 +33,30 @@ class Linear(Op):
         if len(needs) == 2:
             return grad_x, grad_weight
         return grad_x, grad_weight, (grad_rows.sum(axis=0) if needs[2] else None)
+
+
+def _linear_forward(out, ctx, x, weight, bias=None):
+    """Linear.forward into ``out`` (a replay kernel: ``autograd/capturing/kernels.py``)."""
+    out = np.matmul(x, weight.T, out=out)
+    if bias is not None:
+        out += bias
+    return out
+
+
+def _linear_backward(out, ctx, grad, x, weight):
+    """Linear.backward into the buffers ``out`` (None: a fresh array)."""
+    needs = ctx.needs_input_grad
+    out_features, in_features = weight.shape
+    grad_rows = grad.reshape((-1, out_features))
+    grad_x = np.matmul(grad, weight, out=out[0]) if needs[0] else None
+    grad_weight = (np.matmul(grad_rows.T, x.reshape((-1, in_features)), out=out[1])
+                   if needs[1] else None)
+    if len(needs) == 2:
+        return grad_x, grad_weight
+    return grad_x, grad_weight, (np.sum(grad_rows, axis=0, out=out[2]) if needs[2] else None)
+
+
+kernels.register_op(Linear, _linear_forward, _linear_backward)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
