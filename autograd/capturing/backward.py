@@ -72,6 +72,9 @@ def record_backward(rec: Recorder, roots, root_grads, retain_graph: bool, create
         _refuse("trace_backward")
     if capture is not None:
         _refuse("ag.grad (use loss.backward() and read .grad)")
+    def engine_step(fn, *args):
+        return rec.call(fn, args, {}, "engine")
+
     values = {}
     owned = set()
     queue = []
@@ -87,18 +90,18 @@ def record_backward(rec: Recorder, roots, root_grads, retain_graph: bool, create
                 sum_to(input_grad, data.shape)  # its checks, with their errors
                 axes = _reduced_axes(input_grad.shape, data.shape)
                 if input_grad.ndim == data.ndim:
-                    input_grad = rec.call(reduce_to, (input_grad, axes), {}, "engine")
+                    input_grad = engine_step(reduce_to, input_grad, axes)
                 else:
-                    input_grad = rec.call(reduce_and_reshape, (input_grad, axes, data.shape), {}, "engine")
+                    input_grad = engine_step(reduce_and_reshape, input_grad, axes, data.shape)
             if input_grad.dtype is not data.dtype and input_grad.dtype != data.dtype:
-                input_grad = rec.call(cast, (input_grad, data.dtype), {}, "engine")
+                input_grad = engine_step(cast, input_grad, data.dtype)
             parent = tensor.grad_fn
             key = tensor if parent is None else parent
             if key in values:
                 if key in owned:
-                    rec.call(add_into, (values[key], input_grad), {}, "engine")
+                    engine_step(add_into, values[key], input_grad)
                 else:
-                    values[key] = rec.call(sum_new, (values[key], input_grad), {}, "engine")
+                    values[key] = engine_step(sum_new, values[key], input_grad)
                     owned.add(key)
             elif parent is None:
                 values[key] = input_grad
