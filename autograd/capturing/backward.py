@@ -158,6 +158,9 @@ def _node_backward(rec: Recorder, node, grad):
              for i in cls._saved_spec]
     rec.emit(cls.backward, [Const(ctx), rec.value_ref(grad)] + saved, {}, result, False,
              f"{cls.name} backward", "backward")
+    if ctx.holds_arrays:  # free the constants until the next replay's forward
+        rec.emit(ctx.__dict__.clear, [], {}, None, False, f"{cls.name} constants freed",
+                 "engine")
     return result
 
 

@@ -30,10 +30,15 @@ from autograd.tensor import Tensor
 
 class ReplayContext:
     """The ``ctx`` of one recorded op in replays: ``needs_input_grad`` plus the constants
-    its ``forward`` stores (``ctx.mask = ...``), which its ``backward`` reads."""
+    its ``forward`` stores (``ctx.mask = ...``), which its ``backward`` reads. A replay
+    clears the constants after the backward (``holds_arrays``: the op stores arrays), as
+    the engine frees a node's."""
 
-    def __init__(self, needs_input_grad: tuple) -> None:
+    __slots__ = ("needs_input_grad", "holds_arrays", "__dict__")
+
+    def __init__(self, needs_input_grad: tuple, holds_arrays: bool = False) -> None:
         self.needs_input_grad = needs_input_grad
+        self.holds_arrays = holds_arrays
 
     def save_for_backward(self, *values) -> None:
         pass
@@ -177,7 +182,11 @@ class Recorder:
         refs = [self.tensor_ref(tensor) for tensor in inputs]
         kwargs = {key: self.value_ref(value) for key, value in params.items()}
         node = result.grad_fn
-        ctx = ReplayContext(node.needs_input_grad if node is not None else ())
+        if node is None:
+            ctx = ReplayContext(())
+        else:
+            ctx = ReplayContext(node.needs_input_grad, any(
+                isinstance(value, np.ndarray) for value in node.__dict__.values()))
         self.emit(cls.forward, [Const(ctx)] + refs, kwargs, result.data,
                   result.data.ndim == 0, f"{cls.name} forward", "forward")
         if node is not None:
