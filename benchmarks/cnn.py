@@ -279,7 +279,8 @@ def main(argv: list[str] | None = None) -> dict:
               "medians": summary, "agreement": agreement, "targets": targets}
     title = (f"cnn: one pass over {len(data['y_train'])} images, batch {args.batch_size}, "
              f"median of {args.rounds} ({data['source']})")
-    columns = ["impl", "s/pass", "vs numpy", "vs torch", "train loss", "test acc", "faults/step"]
+    columns = ["impl", "s/pass", "vs numpy", "vs torch", "cpu s", "cpu vs numpy", "train loss",
+               "test acc", "faults/step"]
     h.report("cnn", title, columns, rows, record, quick=args.quick)
     return record
 

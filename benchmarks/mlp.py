@@ -219,7 +219,8 @@ def main(argv: list[str] | None = None) -> dict:
               "medians": summary, "agreement": agreement, "targets": targets}
     title = (f"mlp {'-'.join(map(str, SIZES))}: one epoch of {len(data['y_train'])} images, "
              f"batch {args.batch_size}, median of {args.rounds} ({data['source']})")
-    columns = ["impl", "s/epoch", "vs numpy", "vs torch", "train loss", "test acc", "faults/step"]
+    columns = ["impl", "s/epoch", "vs numpy", "vs torch", "cpu s", "cpu vs numpy", "train loss",
+               "test acc", "faults/step"]
     h.report("mlp", title, columns, rows, record, quick=args.quick)
     return record
 

@@ -60,8 +60,10 @@ def side_by_side(records: list[dict]) -> list[list]:
             continue
         key = next(iter(medians["ours"]))  # seconds, us_per_op, peak_mb: what it measures
         value = {name: m.get(key) for name, m in medians.items()}
+        cpu = {name: m.get("cpu_seconds") for name, m in medians.items()}
         rows.append([record["benchmark"], record.get("unit", key), value["ours"],
-                     value["captured"], h.ratio(value["captured"], value["ours"])]
+                     value["captured"], h.ratio(value["captured"], value["ours"]),
+                     h.ratio(cpu["captured"], cpu["ours"])]
                     + [h.ratio(value[impl], value.get(reference))
                        for reference in ("numpy", "torch") for impl in ("ours", "captured")])
     return rows
@@ -82,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     if rows:
         print("\neager and captured (ag.capture): medians of the same runs")
         print(h.format_table(["benchmark", "unit", "eager", "captured", "captured/eager",
-                              "eager/numpy", "captured/numpy", "eager/torch",
+                              "(cpu)", "eager/numpy", "captured/numpy", "eager/torch",
                               "captured/torch"], rows))
     print(h.format_targets(targets))
     if args.json_out:
