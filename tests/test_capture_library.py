@@ -209,3 +209,14 @@ def test_a_step_under_no_grad_is_its_own_recording():
         out = run(x)
     assert run.recordings == 2 and out.grad_fn is None
     assert np.array_equal(out.data, x.data @ model.weight.data.T + model.bias.data)
+
+
+def test_the_documented_example_prints_what_the_page_shows(capsys):
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "performance.md").read_text()
+    section = page[page.index("## Capture"):]
+    code, output = re.search(r"```python\n(.*?)```\n\n```\n(.*?)```", section, re.S).groups()
+    exec(compile(code, "docs/performance.md", "exec"), {})
+    assert capsys.readouterr().out == output
