@@ -16,6 +16,7 @@ from autograd import creation as _creation
 from autograd import dtypes as _dtypes
 from autograd import habits as _habits
 from autograd.anomaly import detect_anomaly as detect_anomaly
+from autograd.capturing.captured import capture as capture
 from autograd.creation import *  # noqa: F403
 from autograd.dtypes import *  # noqa: F403
 from autograd.engine import grad as grad
@@ -69,9 +70,9 @@ from autograd.viz import draw_graph as draw_graph
 from autograd.viz.trace import trace_backward as trace_backward
 
 __all__ = sorted(
-    ["Function", "Op", "Tensor", "tensor", "detect_anomaly", "draw_graph", "enable_grad",
-     "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "load", "no_grad", "save",
-     "set_grad_enabled", "trace_backward"]
+    ["Function", "Op", "Tensor", "tensor", "capture", "detect_anomaly", "draw_graph",
+     "enable_grad", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "load", "no_grad",
+     "save", "set_grad_enabled", "trace_backward"]
     + [name for module in (_arithmetic, _compare, _index, _linalg, _reduce, _shape, _softmax,
                            _unary, _creation, _dtypes, _movement, _gather, _bitwise, _rounding,
                            _scan, _sort, _trig, _views, _habits)

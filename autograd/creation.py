@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd import capturing
 from autograd.devices import check_device
 from autograd.tensor import DEFAULT_DTYPE, Tensor, _to_array
 
@@ -125,16 +126,21 @@ def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False, size=None,
          device=None) -> Tensor:
     """Uniform samples in ``[0, 1)``: ``ag.rand(2, 3)``, ``ag.rand(())`` (0-d)."""
     check_device("rand", device)
-    values = np.random.random_sample(_shape("rand", shape, size))
-    return _new(np.asarray(values).astype(dtype), requires_grad)
+    values = capturing.call(_draw, np.random.random_sample, _shape("rand", shape, size), dtype)
+    return _new(values, requires_grad)
 
 
 def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad: bool = False, size=None,
           device=None) -> Tensor:
     """Standard normal samples: ``ag.randn(2, 3)``, ``ag.randn(())`` (0-d)."""
     check_device("randn", device)
-    values = np.random.standard_normal(_shape("randn", shape, size))
-    return _new(np.asarray(values).astype(dtype), requires_grad)
+    values = capturing.call(_draw, np.random.standard_normal, _shape("randn", shape, size), dtype)
+    return _new(values, requires_grad)
+
+
+def _draw(sample, shape: tuple, dtype) -> np.ndarray:
+    """``sample(shape)`` in ``dtype`` (a recorded instruction: replays draw afresh)."""
+    return np.asarray(sample(shape)).astype(dtype)
 
 
 def randint(low, high=None, size=None, dtype=np.int64, *, device=None) -> Tensor:
@@ -155,7 +161,7 @@ def randint(low, high=None, size=None, dtype=np.int64, *, device=None) -> Tensor
         raise ValueError(f"randint: low ({low}) must be less than high ({high})")
     shape = _shape("randint", () if size is None else
                    ((size,) if isinstance(size, (int, np.integer)) else (size,)))
-    values = np.random.randint(low, high, size=shape, dtype=np.int64)
+    values = capturing.call(np.random.randint, low, high, size=shape, dtype=np.int64)
     return Tensor._make(np.asarray(values).astype(dtype, copy=False))
 
 

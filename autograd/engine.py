@@ -22,6 +22,9 @@ from autograd.function import FREED_GRAPH_MESSAGE, STAND_IN_MIN_BYTES
 from autograd.grad_mode import _state
 from autograd.tensor import Tensor
 
+# While ag.capture records a step: the recorder's backward pass (``_run``'s signature), else None.
+capture_hook = None
+
 
 def sum_to(grad, shape: tuple):
     """Sum ``grad`` (ndarray or Tensor) over broadcast dimensions so it has ``shape``."""
@@ -258,9 +261,10 @@ def backward(root: Tensor, gradient=None, retain_graph=None, create_graph: bool 
         )
     if retain_graph is None:
         retain_graph = create_graph
+    run = _run if capture_hook is None else capture_hook
     with _BackwardMode(create_graph):
-        _run([root], [_initial_gradient(root, gradient, create_graph)], retain_graph, create_graph,
-             tracer=tracer)
+        run([root], [_initial_gradient(root, gradient, create_graph)], retain_graph, create_graph,
+            tracer=tracer)
 
 
 def _as_sequence(value, what: str) -> list:
@@ -306,7 +310,8 @@ def grad(
         root_grads = [
             _initial_gradient(out, g, create_graph) for out, g in zip(outputs, grad_outputs)
         ]
-        node_grads, leaf_grads = _run(outputs, root_grads, retain_graph, create_graph, capture)
+        run = _run if capture_hook is None else capture_hook
+        node_grads, leaf_grads = run(outputs, root_grads, retain_graph, create_graph, capture)
     results = []
     for index, tensor in enumerate(inputs):
         if tensor.grad_fn is not None:

@@ -50,6 +50,9 @@ FREED_GRAPH_MESSAGE = (
 # Numbers nodes in creation order: a node's inputs always come from older nodes.
 _creation_order = itertools.count()
 
+# While ag.capture records a step: the recorder's apply(cls, inputs, params), else None.
+capture_hook = None
+
 
 class ShapeError(ValueError):
     """A shape problem detected by an op's own checks (its message already names the op)."""
@@ -269,6 +272,8 @@ class Op:
     @classmethod
     def apply(cls, *inputs: Tensor, **params) -> Tensor:
         """Run ``forward`` on the inputs' data; record a node if any input requires grad."""
+        if capture_hook is not None:  # ag.capture is recording a step
+            return capture_hook(cls, inputs, params)
         # Unrolled for one and two inputs (nearly every op): in Python 3.11 a
         # comprehension costs as much as all the rest of this bookkeeping.
         count = len(inputs)

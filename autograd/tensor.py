@@ -18,6 +18,7 @@ import numbers
 
 import numpy as np
 
+from autograd import capturing
 from autograd.devices import check_device
 
 DEFAULT_DTYPE = np.dtype(np.float32)
@@ -164,6 +165,8 @@ class Tensor:
             if value.shape != self.shape:
                 raise RuntimeError(f"grad: assigned grad has shape {value.shape}, but the "
                                    f"tensor has shape {self.shape}")
+        elif capturing.state.recorder is not None:  # `p.grad = None` in a captured step
+            capturing.call(_clear_grad, self)
         self._grad = value
 
     def __len__(self) -> int:
@@ -312,6 +315,10 @@ class Tensor:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return f"Tensor({body}, {', '.join(extras)})"
+
+
+def _clear_grad(tensor: Tensor) -> None:
+    tensor._grad = None
 
 
 def tensor(data, requires_grad: bool = False, dtype=None, device=None) -> Tensor:

@@ -232,20 +232,23 @@ def time_training(factory: Callable, params: list, data: dict, args: argparse.Na
                   ) -> Measurement:
     """Build a fresh model from ``params``, time one epoch of training, then test it.
 
+    Wall time, and the CPU time of this process (steadier on a shared machine: time spent
+    waiting for a core is left out; with several BLAS threads it adds theirs up).
+
     ``factory(params, lr, momentum)`` returns an object with
     ``train_epoch(x, y, batch_size) -> mean loss`` and ``accuracy(x, y)``.
     Building the model and testing it are not timed.
     """
     model = factory(params, args.lr, args.momentum)
     faults = _page_faults()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     loss = model.train_epoch(data["x_train"], data["y_train"], args.batch_size)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     steps = -(-len(data["y_train"]) // args.batch_size)
     faults_per_step = (_page_faults() - faults) / steps
     accuracy = model.accuracy(data["x_test"], data["y_test"])
     return {"seconds": seconds, "loss": loss, "accuracy": accuracy,
-            "page_faults_per_step": faults_per_step}
+            "page_faults_per_step": faults_per_step, "cpu_seconds": cpu_seconds}
 
 
 def _page_faults() -> int:
@@ -288,15 +291,18 @@ def compare_training(factories: dict[str, Callable], params: list, data: dict,
     """Check the implementations agree, then time them alternately.
 
     Returns ``(agreement, medians, seconds by implementation, table rows)``; the rows are
-    ``impl, seconds, vs numpy, vs torch, train loss, test accuracy, page faults per step``.
+    ``impl, seconds, vs numpy, vs torch, CPU seconds, CPU vs numpy, train loss, test
+    accuracy, page faults per step``.
     """
     agreement = check_agreement(factories, params, data, args)
     runners = {name: (lambda f=f: time_training(f, params, data, args))
                for name, f in factories.items()}
     summary = medians(alternate(runners, args.rounds, args.warmup))
     seconds = {name: m["seconds"] for name, m in summary.items()}
+    cpu = {name: m["cpu_seconds"] for name, m in summary.items()}
     rows = [[name, m["seconds"], ratio(m["seconds"], seconds.get("numpy")),
-             ratio(m["seconds"], seconds.get("torch")), m["loss"], m["accuracy"],
+             ratio(m["seconds"], seconds.get("torch")), m["cpu_seconds"],
+             ratio(m["cpu_seconds"], cpu.get("numpy")), m["loss"], m["accuracy"],
              m["page_faults_per_step"]]
             for name, m in summary.items()]
     return agreement, summary, seconds, rows

@@ -163,7 +163,30 @@ class OursMLP:
         return [p.data for p in self.model.parameters()]
 
 
-IMPLEMENTATIONS = {"numpy": NumpyMLP, "torch": TorchMLP, "ours": OursMLP}
+class CapturedMLP(OursMLP):
+    """The same, with the training step recorded once by ``ag.capture`` and replayed."""
+
+    def __init__(self, params, lr: float, momentum: float):
+        super().__init__(params, lr, momentum)
+
+        def step(x, y):
+            self.optimizer.zero_grad()
+            loss = self.loss_fn(self.model(x), y)
+            loss.backward()
+            self.optimizer.step()
+            return loss
+
+        self.step = self.ag.capture(step)
+
+    def train_epoch(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> float:
+        x = x.reshape(len(x), -1)
+        tensor = self.ag.Tensor
+        losses = [self.step(tensor(x[i:i + batch_size]), tensor(y[i:i + batch_size]))
+                  for i in range(0, len(x), batch_size)]
+        return float(np.mean([loss.item() for loss in losses]))
+
+
+IMPLEMENTATIONS = {"numpy": NumpyMLP, "torch": TorchMLP, "ours": OursMLP, "captured": CapturedMLP}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -172,7 +195,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--n-train", type=int, default=None, help="training images (all: 60000)")
-    parser.add_argument("--impl", default="numpy,torch,ours",
+    parser.add_argument("--impl", default="numpy,torch,ours,captured",
                         help="comma-separated implementations to run, first is the reference")
     args = parser.parse_args(argv)
     if args.quick:
@@ -189,12 +212,15 @@ def main(argv: list[str] | None = None) -> dict:
     targets = [
         h.target("mlp ours/numpy", h.ratio(seconds.get("ours"), seconds.get("numpy")), 1.10),
         h.target("mlp ours/torch", h.ratio(seconds.get("ours"), seconds.get("torch")), 1.0),
+        h.target("mlp captured/numpy", h.ratio(seconds.get("captured"), seconds.get("numpy")), 0.9),
+        h.target("mlp captured/torch", h.ratio(seconds.get("captured"), seconds.get("torch")), 0.6),
     ]
     record = {"unit": "s/epoch", "n_train": len(data["y_train"]), "data": data["source"],
               "medians": summary, "agreement": agreement, "targets": targets}
     title = (f"mlp {'-'.join(map(str, SIZES))}: one epoch of {len(data['y_train'])} images, "
              f"batch {args.batch_size}, median of {args.rounds} ({data['source']})")
-    columns = ["impl", "s/epoch", "vs numpy", "vs torch", "train loss", "test acc", "faults/step"]
+    columns = ["impl", "s/epoch", "vs numpy", "vs torch", "cpu s", "cpu vs numpy", "train loss",
+               "test acc", "faults/step"]
     h.report("mlp", title, columns, rows, record, quick=args.quick)
     return record
 

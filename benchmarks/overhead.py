@@ -3,9 +3,10 @@
 A chain of 1,000 ops on shape (16,) -- multiply by w, add b, tanh, repeated --
 then ``sum().backward()``: the arrays are so small that the time is the
 bookkeeping of automatic differentiation. Reports microseconds per op (forward
-and backward together) for the library, PyTorch when it is installed, and a
-hand-written NumPy forward/backward of the same chain (the floor: the NumPy
-calls alone). Example: ``python benchmarks/overhead.py --ops 1000``.
+and backward together) for the library, eager and captured (``ag.capture``: the
+chain and its backward recorded once, then replayed), PyTorch when it is
+installed, and a hand-written NumPy forward/backward of the same chain (the
+floor: the NumPy calls alone). Example: ``python benchmarks/overhead.py --ops 1000``.
 """
 
 from __future__ import annotations
@@ -100,6 +101,34 @@ def run_tensors(module, n_ops: int, repeats: int) -> float:
     return time.perf_counter() - start
 
 
+class CapturedChain:
+    """The chain and its backward as one captured step (recorded on the first two calls)."""
+
+    def __init__(self, n_ops: int, dtype=np.float32) -> None:
+        import autograd as ag
+
+        self.leaves = [ag.tensor(v, requires_grad=True) for v in chain_inputs(dtype)]
+
+        def step(x, w, b):
+            x.grad = w.grad = b.grad = None
+            build_chain(x, w, b, n_ops).sum().backward()
+
+        self.step = ag.capture(step)
+        for _ in range(2):  # record, then check the recording against eager execution
+            self.step(*self.leaves)
+
+    def run(self, repeats: int) -> float:
+        """Seconds for ``repeats`` replays."""
+        start = time.perf_counter()
+        for _ in range(repeats):
+            self.step(*self.leaves)
+        return time.perf_counter() - start
+
+    def grads(self) -> list[np.ndarray]:
+        self.step(*self.leaves)
+        return [leaf.grad.numpy() for leaf in self.leaves]
+
+
 def check_agreement(modules: dict, n_ops: int) -> dict[str, float]:
     """Largest relative difference of each library's float64 gradients from the reference."""
     inputs = chain_inputs(np.float64)
@@ -112,6 +141,11 @@ def check_agreement(modules: dict, n_ops: int) -> dict[str, float]:
         if differences[name] > 1e-9:
             raise AssertionError(f"{name}: chain gradients differ from the reference "
                                  f"by {differences[name]:.3g}")
+    eager = tensor_chain_grads(modules["ours"], *inputs, n_ops)
+    captured = CapturedChain(n_ops, np.float64).grads()
+    if not all(np.array_equal(c, e) for c, e in zip(captured, eager)):
+        raise AssertionError("captured: chain gradients differ from eager execution")
+    differences["captured"] = differences["ours"]
     return differences
 
 
@@ -146,11 +180,15 @@ def main(argv: list[str] | None = None) -> dict:
     for name, module in modules.items():
         runners[name] = lambda m=module: {"us_per_op": run_tensors(m, args.ops, args.repeats)
                                           * per_op}
+    captured = CapturedChain(args.ops)
+    runners["captured"] = lambda: {"us_per_op": captured.run(args.repeats) * per_op}
     summary = h.medians(h.alternate(runners, args.rounds, args.warmup))
     cost = {name: m["us_per_op"] for name, m in summary.items()}
     rows = [[name, us, h.ratio(us, cost["numpy"]), h.ratio(us, cost.get("torch"))]
             for name, us in cost.items()]
-    targets = [h.target("overhead ours/torch", h.ratio(cost["ours"], cost.get("torch")), 0.7)]
+    targets = [h.target("overhead ours/torch", h.ratio(cost["ours"], cost.get("torch")), 0.7),
+               h.target("overhead captured/torch",
+                        h.ratio(cost["captured"], cost.get("torch")), 0.35)]
     record = {"unit": "us/op", "ops": args.ops, "shape": [SIZE], "medians": summary,
               "agreement": agreement, "targets": targets}
     title = (f"overhead: chain of {args.ops} ops on shape ({SIZE},), forward + backward, "

@@ -2,9 +2,10 @@
 
 Each benchmark runs in its own Python process (so one's memory and garbage
 does not weigh on the next) and prints its table; this script then prints the
-machine and one line per target. Example: ``python benchmarks/run.py --quick``
-or, with PyTorch installed in another environment, ``/path/to/python
-benchmarks/run.py``.
+machine, the library eager and captured (``ag.capture``) side by side with
+their ratios to NumPy and PyTorch, and one line per target. Example:
+``python benchmarks/run.py --quick`` or, with PyTorch installed in another
+environment, ``/path/to/python benchmarks/run.py``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,24 @@ def run_one(name: str, args: argparse.Namespace) -> dict:
     return records[-1]
 
 
+def side_by_side(records: list[dict]) -> list[list]:
+    """One row per benchmark that ran the library both eagerly and captured."""
+    rows = []
+    for record in records:
+        medians = record.get("medians", {})
+        if "ours" not in medians or "captured" not in medians:
+            continue
+        key = next(iter(medians["ours"]))  # seconds, us_per_op, peak_mb: what it measures
+        value = {name: m.get(key) for name, m in medians.items()}
+        cpu = {name: m.get("cpu_seconds") for name, m in medians.items()}
+        rows.append([record["benchmark"], record.get("unit", key), value["ours"],
+                     value["captured"], h.ratio(value["captured"], value["ours"]),
+                     h.ratio(cpu["captured"], cpu["ours"])]
+                    + [h.ratio(value[impl], value.get(reference))
+                       for reference in ("numpy", "torch") for impl in ("ours", "captured")])
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     names = args.only.split(",")
@@ -61,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     targets = [t for record in records for t in record.get("targets", [])]
     print(f"\n=== summary ({date.today()})")
     print(", ".join(f"{key} {value}" for key, value in machine.items()))
+    rows = side_by_side(records)
+    if rows:
+        print("\neager and captured (ag.capture): medians of the same runs")
+        print(h.format_table(["benchmark", "unit", "eager", "captured", "captured/eager",
+                              "(cpu)", "eager/numpy", "captured/numpy", "eager/torch",
+                              "captured/torch"], rows))
     print(h.format_targets(targets))
     if args.json_out:
         args.json_out.write_text(json.dumps({"machine": machine, "date": str(date.today()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import autograd as ag
+from autograd import capturing
 from nn.functional.dropout import check_probability as _check_probability
 from nn.functional.dropout import dropout, dropout2d
 from nn.module import Module
@@ -22,6 +23,7 @@ class Dropout(Module):
 
     def forward(self, x: ag.Tensor) -> ag.Tensor:
         """Apply ``dropout(x, self.p, self.training)``."""
+        capturing.guard(self, "training", "p")
         return dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:

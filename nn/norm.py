@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 import autograd as ag
+from autograd import capturing
 from autograd.tensor import as_tensor
 from nn.functional.normalization import as_shape as _as_shape
 from nn.functional.normalization import batch_norm, group_norm, layer_norm
@@ -16,6 +17,10 @@ from nn.functional.normalization import values_per_channel as _values_per_channe
 from nn.module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"]
+
+
+def _count_batch(counter: ag.Tensor) -> None:
+    counter.data += 1
 
 
 class _BatchNorm(Module):
@@ -71,14 +76,15 @@ class _BatchNorm(Module):
                 f"{type(self).__name__}({self.num_features}): expected input of shape "
                 f"{self._layout} with C={self.num_features}, got {x.shape}"
             )
+        capturing.guard(self, "training", "momentum", "track_running_stats", "eps")
         use_batch_stats = self.training or not self.track_running_stats
         if use_batch_stats:  # before any state changes: a rejected batch changes nothing
             _values_per_channel(type(self).__name__, x)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
-            if self.momentum is None:  # cumulative moving average, as PyTorch
-                momentum = 1.0 / float(self.num_batches_tracked.data)
+            capturing.call(_count_batch, self.num_batches_tracked)
+            if self.momentum is None:  # cumulative moving average (1 / batches), as PyTorch
+                momentum = self.num_batches_tracked
         return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                           use_batch_stats, momentum, self.eps)
 

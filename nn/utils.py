@@ -9,18 +9,22 @@ from collections.abc import Iterable
 import numpy as np
 
 import autograd as ag
-from autograd import Tensor
+from autograd import Tensor, capturing
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",
            "zero_grad"]
 
 
-def _with_grad(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+def _checked(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     for i, param in enumerate(params):
         if not isinstance(param, Tensor):
             raise ValueError(f"gradient clipping expects Tensors, but parameter {i} "
                              f"is a {type(param).__name__}")
+    return params
+
+
+def _with_grad(params: list[Tensor]) -> list[Tensor]:
     return [param for param in params if param.grad is not None]
 
 
@@ -39,7 +43,8 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     (``math.inf`` gives the largest absolute entry), computed in float64. If it exceeds
     ``max_norm``, every gradient is multiplied by ``max_norm / (total_norm + 1e-6)``.
     Parameters without a gradient are skipped. Returns the total norm before clipping as a
-    float (0.0 when no parameter has a gradient).
+    float (0.0 when no parameter has a gradient); inside a step captured by ``ag.capture``,
+    as a 0-d Tensor (return it from the step to read it after each call).
 
     Example::
 
@@ -52,20 +57,28 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
         raise ValueError(f"clip_grad_norm_: norm_type must be > 0 or inf, got {norm_type!r}")
     if not max_norm >= 0:
         raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm!r}")
-    params = _with_grad(parameters)
+    # one recorded instruction: a captured step clips in every replay
+    total_norm = capturing.call(_clip_norm, _checked(parameters), float(max_norm), norm_type,
+                                error_if_nonfinite)
+    return Tensor._make(total_norm) if capturing.inside_step() else float(total_norm)
+
+
+def _clip_norm(params: list[Tensor], max_norm: float, norm_type: float,
+               error_if_nonfinite: bool) -> np.ndarray:
+    params = _with_grad(params)
     if sum(param.grad.data.size for param in params) == 0:
-        return 0.0
+        return np.asarray(0.0)
     flat = np.concatenate([param.grad.data.ravel() for param in params]).astype(np.float64)
     total_norm = float(np.linalg.norm(flat, ord=norm_type))
     if error_if_nonfinite and not math.isfinite(total_norm):
         raise RuntimeError(f"clip_grad_norm_: the total {norm_type}-norm of the gradients is "
                            f"{total_norm}, so they cannot be clipped "
                            "(pass error_if_nonfinite=False to clip anyway)")
-    clip_coef = float(max_norm) / (total_norm + 1e-6)
+    clip_coef = max_norm / (total_norm + 1e-6)
     if not clip_coef >= 1:
         for param in params:
             _replace_grad_data(param, param.grad.data * clip_coef)
-    return total_norm
+    return np.asarray(total_norm)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
@@ -75,7 +88,11 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     """
     if not clip_value >= 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value!r}")
-    for param in _with_grad(parameters):
+    capturing.call(_clip_values, _checked(parameters), clip_value)  # recorded, as above
+
+
+def _clip_values(params: list[Tensor], clip_value: float) -> None:
+    for param in _with_grad(params):
         _replace_grad_data(param, np.clip(param.grad.data, -clip_value, clip_value))
 
 
@@ -89,7 +106,11 @@ def zero_grad(parameters: Tensor | Iterable[Tensor], set_to_none: bool = True) -
     zeros (a gradient that carries a graph, from ``create_graph=True``, is first replaced
     by a detached one); a parameter without a gradient keeps None.
     """
-    params = [parameters] if isinstance(parameters, Tensor) else parameters
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    capturing.call(_zero_grad, params, set_to_none)  # one instruction of a captured step
+
+
+def _zero_grad(params: list[Tensor], set_to_none: bool) -> None:
     for param in params:
         grad = param.grad
         if grad is None:

@@ -345,3 +345,21 @@ def test_float32_inputs_give_float32_losses_and_gradients():
     loss = nn.CrossEntropyLoss(label_smoothing=0.1)(logits, np.array([0, 1, 2, 1]))
     loss.backward()
     assert loss.dtype == np.float32 and logits.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_fused_path_gradients(reduction):
+    # (N, C) logits without weight or smoothing, one label ignored: the fused path, whose
+    # backward picks the labels instead of building the one-hot coefficients
+    labels = np.array([3, -100, 0, 4, 4])
+    fn = nn.CrossEntropyLoss(reduction=reduction)
+    logits = leaf(rng(9).standard_normal((5, 5)))
+    assert ag.gradcheck(lambda z: fn(z, labels), [logits])
+    assert ag.gradgradcheck(lambda z: fn(z, labels), [logits])
+    fn(logits, labels).sum().backward()
+    probs = np.exp(logits.data) / np.exp(logits.data).sum(1, keepdims=True)
+    expected = probs - np.eye(5)[np.maximum(labels, 0)]
+    expected[1] = 0
+    if reduction == "mean":
+        expected /= 4
+    np.testing.assert_allclose(logits.grad.data, expected, rtol=1e-12, atol=1e-15)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd import capturing
 from autograd.ops import dual
 from autograd.tensor import Tensor
 
@@ -18,7 +19,7 @@ def _comparison(ufunc, symbol: str):
     def compare(a, b) -> Tensor:
         x, y = dual.constant(a), dual.constant(b)
         try:
-            return Tensor._make(np.asarray(ufunc(x, y)))
+            return Tensor._make(np.asarray(capturing.call(ufunc, x, y)))
         except ValueError:
             raise ValueError(f"{ufunc.__name__}: shapes {np.shape(x)} and {np.shape(y)} "
                              "cannot be broadcast together") from None

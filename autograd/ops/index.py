@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from autograd import capturing
 from autograd.function import Op
 from autograd.ops import dual
 from autograd.tensor import Tensor, share_version
@@ -123,9 +124,9 @@ def plain_index(index):
     if isinstance(index, tuple):
         return tuple(plain_index(part) for part in index)
     if isinstance(index, Tensor):
-        return np.array(index.data)
+        return capturing.call(np.array, index.data)
     if isinstance(index, (list, np.ndarray)):
-        return np.array(index)
+        return capturing.call(np.array, index)
     return index
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd import capturing
 from autograd.function import Op, plain_error
 from autograd.grad_mode import _state, no_grad
 from autograd.ops import arithmetic, dual, shape, unary
@@ -62,7 +63,7 @@ def _write(tensor: Tensor, values: np.ndarray, name: str) -> None:
                         f"dtype {tensor.dtype} in place")
     if not tensor.data.flags.writeable:
         raise ValueError(READ_ONLY_MESSAGE.format(name))
-    np.copyto(tensor.data, values, casting="same_kind")
+    capturing.call(np.copyto, tensor.data, values, casting="same_kind")
 
 
 def modify(tensor: Tensor, name: str, compute, *operands) -> Tensor:
@@ -82,7 +83,8 @@ def modify(tensor: Tensor, name: str, compute, *operands) -> Tensor:
         raise RuntimeError(f"{name}: in-place change, while recording, of a tensor that shares "
                            "its data with another (a view, or detach()); the graph of the "
                            "other could not follow it. Change a clone() instead")
-    snapshot = Tensor._make(tensor.data.copy(), tensor.requires_grad, tensor.grad_fn)
+    snapshot = Tensor._make(capturing.call(np.ndarray.copy, tensor.data), tensor.requires_grad,
+                            tensor.grad_fn)
     result = compute(snapshot, *[snapshot if o is tensor else o for o in operands])
     _write(tensor, result.data, name)
     tensor._bump_version()
@@ -98,7 +100,7 @@ def _arithmetic(name: str, ufunc, function):
             # the optimizer path: one NumPy call, straight into the buffer
             other = dual.constant(as_tensor(other, like=self))
             try:
-                ufunc(self.data, other, out=self.data, casting="same_kind")
+                capturing.call(ufunc, self.data, other, out=self.data, casting="same_kind")
             except (TypeError, ValueError) as error:
                 if not self.data.flags.writeable:  # checked only here: the fast path stays fast
                     raise ValueError(READ_ONLY_MESSAGE.format(name)) from None
@@ -152,8 +154,12 @@ def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
 
 def _random_fill(name: str, draw):
     def method(self, a=None, b=None) -> Tensor:
-        return _replace(name, self, draw(self.shape, a, b).astype(self.dtype))
+        return _replace(name, self, capturing.call(_draw, draw, self.shape, a, b, self.dtype))
     return method
+
+
+def _draw(draw, shape: tuple, a, b, dtype) -> np.ndarray:
+    return draw(shape, a, b).astype(dtype)
 
 
 uniform_ = _random_fill("uniform_", lambda shape, low, high: np.random.uniform(
@@ -164,13 +170,17 @@ normal_ = _random_fill("normal_", lambda shape, mean, std: np.random.normal(
 normal_.__doc__ = "Fill with normal samples (mean a = 0, std b = 1 by default) in place."
 
 
+def _assign(array: np.ndarray, index, values: np.ndarray) -> None:
+    array[index] = values
+
+
 def setitem(self, index, value) -> None:
     """``t[index] = value``: in place; differentiable on a tensor that is not a leaf."""
     index = plain_index(index)
     value = as_tensor(value, like=self)
     if not (_state.enabled and (self.requires_grad or value.requires_grad)):
         try:
-            self.data[index] = value.data
+            capturing.call(_assign, self.data, index, value.data)
         except (ValueError, IndexError, TypeError) as error:
             if not self.data.flags.writeable:
                 raise ValueError(READ_ONLY_MESSAGE.format("setitem")) from None

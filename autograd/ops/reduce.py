@@ -6,6 +6,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from autograd import capturing
 from autograd.function import Op
 from autograd.ops import dual, scan
 from autograd.ops.axes import kept_shape, normalize_axis, pick
@@ -133,10 +134,14 @@ def _extreme(name: str, largest: bool, x, axis, keepdims, dim, keepdim):
     values = Max.apply(x, axes=axes, keepdims=keepdims, largest=largest)
     if not torch_style or x.ndim == 0:
         return values
-    arg = np.argmax if largest else np.argmin
-    indices = np.expand_dims(arg(x.data, axis=axes[0]), axes[0]) if keepdims \
-        else arg(x.data, axis=axes[0])
-    return ValuesIndices(values, Tensor._make(np.asarray(indices, dtype=np.int64)))
+    indices = capturing.call(_indices, x.data, axes[0], keepdims, largest)
+    return ValuesIndices(values, Tensor._make(indices))
+
+
+def _indices(x: np.ndarray, axis: int, keepdims: bool, largest: bool) -> np.ndarray:
+    """The (first) position of the maximum (minimum) along ``axis``, as int64."""
+    indices = (np.argmax if largest else np.argmin)(x, axis=axis)
+    return np.asarray(np.expand_dims(indices, axis) if keepdims else indices, dtype=np.int64)
 
 
 def max(x, axis=None, keepdims=None, *, dim=None, keepdim=None):  # noqa: A001 - NumPy's name
@@ -206,7 +211,7 @@ def std(x, axis=None, ddof=None, keepdims=None, *, dim=None, keepdim=None, corre
     """
     variance = var(x, axis, ddof, keepdims, dim=dim, keepdim=keepdim, correction=correction,
                    unbiased=unbiased)
-    constant = variance.data == 0
+    constant = capturing.call(np.equal, variance.data, 0)
     root = dual.where(constant, 1.0, variance).sqrt()
     return dual.where(constant, 0.0, root)
 

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from autograd import capturing
 from autograd.function import Op, ShapeError
 from autograd.ops import dual, index
 from autograd.ops.axes import normalize_axis, pick
@@ -320,7 +321,7 @@ def astype(x, dtype) -> Tensor:
     """
     x, dtype = as_tensor(x), np.dtype(dtype)
     if dtype.kind not in "fc":
-        return Tensor._make(x.data.astype(dtype))
+        return Tensor._make(capturing.call(np.ndarray.astype, x.data, dtype))
     return Astype.apply(x, dtype=dtype)
 
 
@@ -350,7 +351,8 @@ def where(condition, x, y) -> Tensor:
     else:
         y = as_tensor(y)
         x = as_tensor(x, like=y)
-    return Where.apply(x, y, condition=np.array(dual.constant(condition), dtype=bool))
+    condition = capturing.call(np.array, dual.constant(condition), dtype=bool)
+    return Where.apply(x, y, condition=condition)
 
 
 def pad(x, pad_width, mode: str = "constant", constant_values=0) -> Tensor:

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 import autograd as ag
+from autograd import capturing
 from nn.parallel.batch_random import random_sample
 
 __all__ = ["dropout", "dropout2d"]
@@ -33,9 +34,15 @@ def dropout(x: ag.Tensor, p: float = 0.5, training: bool = True) -> ag.Tensor:
         return x
     if p == 1.0:
         return x * np.zeros(x.shape, dtype=x.dtype)
-    scale = x.dtype.type(1.0 / (1.0 - p))
-    mask = np.where(random_sample(x.shape) >= p, scale, x.dtype.type(0))
-    return x * mask
+    # drawn in a recorded instruction: a captured step draws a fresh mask in every replay
+    return x * capturing.call(_scaled_mask, x.shape, p, x.dtype)
+
+
+def _scaled_mask(shape: tuple, p: float, dtype: np.dtype) -> np.ndarray:
+    """1 / (1 - p) with probability 1 - p, else 0 (``random_sample``: ``np.random``, or the
+    whole batch's draws under data parallelism)."""
+    scale = dtype.type(1.0 / (1.0 - p))
+    return np.where(random_sample(shape) >= p, scale, dtype.type(0))
 
 
 def dropout2d(x: ag.Tensor, p: float = 0.5, training: bool = True) -> ag.Tensor:
@@ -58,5 +65,4 @@ def dropout2d(x: ag.Tensor, p: float = 0.5, training: bool = True) -> ag.Tensor:
     shape = x.shape[:2] + (1,) * (x.ndim - 2)
     if p == 1.0:
         return x * np.zeros(shape, dtype=x.dtype)
-    scale = x.dtype.type(1.0 / (1.0 - p))
-    return x * np.where(random_sample(shape) >= p, scale, x.dtype.type(0))
+    return x * capturing.call(_scaled_mask, shape, p, x.dtype)

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd import Op
+from autograd import Op, capturing
+from autograd.capturing import kernels
 from autograd.tensor import Tensor, as_tensor
 from nn.functional.loss import _class_labels
 
@@ -32,6 +33,30 @@ class Linear(Op):
         if len(needs) == 2:
             return grad_x, grad_weight
         return grad_x, grad_weight, (grad_rows.sum(axis=0) if needs[2] else None)
+
+
+def _linear_forward(out, ctx, x, weight, bias=None):
+    """Linear.forward into ``out`` (a replay kernel: ``autograd/capturing/kernels.py``)."""
+    out = np.matmul(x, weight.T, out=out)
+    if bias is not None:
+        out += bias
+    return out
+
+
+def _linear_backward(out, ctx, grad, x, weight):
+    """Linear.backward into the buffers ``out`` (None: a fresh array)."""
+    needs = ctx.needs_input_grad
+    out_features, in_features = weight.shape
+    grad_rows = grad.reshape((-1, out_features))
+    grad_x = np.matmul(grad, weight, out=out[0]) if needs[0] else None
+    grad_weight = (np.matmul(grad_rows.T, x.reshape((-1, in_features)), out=out[1])
+                   if needs[1] else None)
+    if len(needs) == 2:
+        return grad_x, grad_weight
+    return grad_x, grad_weight, (np.sum(grad_rows, axis=0, out=out[2]) if needs[2] else None)
+
+
+kernels.register_op(Linear, _linear_forward, _linear_backward)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
@@ -66,14 +91,19 @@ def embedding(indices: Any, weight: Tensor, padding_idx: int | None = None) -> T
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), "
                          f"got shape {weight.shape}")
     num_embeddings = weight.shape[0]
-    index = _class_labels("embedding", indices, num_embeddings, word="index")
+    raw = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    index = capturing.call(_class_labels, "embedding", raw, num_embeddings, word="index")
     rows = weight[index]
     if padding_idx is None:
         return rows
     padding_idx = _normalise_padding_idx(padding_idx, num_embeddings)
-    keep = np.expand_dims(index != padding_idx, -1)
+    keep = capturing.call(_not_padding, index, padding_idx)
     # Same values everywhere, but the padding positions come from a detached copy.
     return ag.where(keep, rows, rows.detach())
+
+
+def _not_padding(index: np.ndarray, padding_idx: int) -> np.ndarray:
+    return np.expand_dims(index != padding_idx, -1)
 
 
 def _normalise_padding_idx(padding_idx: int, num_embeddings: int) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd import Op
+from autograd import Op, capturing
 from autograd.ops import dual
 from autograd.tensor import Tensor, as_tensor
 
@@ -35,7 +35,10 @@ class CrossEntropy(Op):
     loss_n = -sum_c q[n, c] log_softmax(z)[n, c];
     d loss_n / d z[n, c] = (sum_k q[n, k]) * softmax(z)[n, c] - q[n, c].
     Without weights, smoothing or ignored targets q is the one-hot of the labels.
-    (One formula for every case: no branch on the labels' values.)
+    (One formula for every case: no branch on the labels' values.) Batches of
+    (N, C) logits without weights or smoothing (the usual case) take a fused path
+    that picks log p at the labels instead of building q: the same values in a
+    few whole-array operations.
     """
 
     def forward(ctx, logits, target=None, weight=None, ignore_index=-100,
@@ -43,13 +46,17 @@ class CrossEntropy(Op):
         axis = 1 if logits.ndim >= 2 else 0
         shifted = logits - logits.max(axis=axis, keepdims=True)
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-        coefficients, normaliser = _coefficients(logits, target, weight, ignore_index,
-                                                 label_smoothing, axis)
-        # q * log p is 0 where q is: a masked class (log p = -inf) adds 0, not NaN
-        with np.errstate(invalid="ignore"):
-            losses = -np.where(coefficients != 0, coefficients * log_probs, 0).sum(axis=axis)
-        ctx.axis, ctx.reduction, ctx.normaliser = axis, reduction, normaliser
-        ctx.log_probs, ctx.coefficients = log_probs, coefficients
+        ctx.axis, ctx.reduction, ctx.log_probs = axis, reduction, log_probs
+        if weight is None and not label_smoothing and logits.ndim == 2:
+            losses, ctx.normaliser = _picked(ctx, log_probs, target, ignore_index)
+        else:
+            coefficients, ctx.normaliser = _coefficients(logits, target, weight, ignore_index,
+                                                         label_smoothing, axis)
+            # q * log p is 0 where q is: a masked class (log p = -inf) adds 0, not NaN
+            with np.errstate(invalid="ignore"):
+                losses = -np.where(coefficients != 0, coefficients * log_probs, 0).sum(axis=axis)
+            ctx.coefficients = coefficients
+        normaliser = ctx.normaliser
         if reduction == "none":
             return losses
         total = losses.sum()
@@ -67,8 +74,31 @@ class CrossEntropy(Op):
                 grad = grad * (1.0 / ctx.normaliser)
         probs = dual.reuse(np.exp(ctx.log_probs), lambda: dual.softmax(logits, (axis,)),
                            like=logits)
-        row_sums = ctx.coefficients.sum(axis=axis, keepdims=True)
-        return (probs * row_sums - ctx.coefficients) * grad
+        coefficients = ctx.__dict__.get("coefficients")
+        if coefficients is None and not dual.recorded(probs):  # the fused path
+            probs *= ctx.valid[:, None]
+            probs[ctx.rows, ctx.safe] -= ctx.valid
+            return probs * grad
+        if coefficients is None:
+            coefficients = _one_hot(ctx, probs.shape, probs.dtype)
+        row_sums = coefficients.sum(axis=axis, keepdims=True)
+        return (probs * row_sums - coefficients) * grad
+
+
+def _picked(ctx, log_probs: np.ndarray, target: np.ndarray, ignore_index: int) -> tuple:
+    """Per-sample losses -log p[n, y_n] (0 where y_n is ignored) and their count, for (N, C)."""
+    valid = target != ignore_index
+    ctx.rows, ctx.safe, ctx.valid = np.arange(len(target)), np.where(valid, target, 0), valid
+    losses = -log_probs[ctx.rows, ctx.safe]
+    losses[~valid] = 0
+    return losses, valid.sum(dtype=log_probs.dtype)
+
+
+def _one_hot(ctx, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """The coefficients q of the fused path: the one-hot of the labels, 0 rows where ignored."""
+    coefficients = np.zeros(shape, dtype=dtype)
+    coefficients[ctx.rows, ctx.safe] = ctx.valid
+    return coefficients
 
 
 def _coefficients(logits, target, weight, ignore_index, label_smoothing, axis):
@@ -180,8 +210,7 @@ def _like(value: Any, reference: Tensor) -> Tensor:
     """A target as a Tensor of ``reference``'s dtype (a target in the graph is kept as is)."""
     if isinstance(value, Tensor) and (value.requires_grad or value.dtype == reference.dtype):
         return value
-    return Tensor(np.asarray(value.data if isinstance(value, Tensor) else value,
-                             dtype=reference.dtype))
+    return Tensor(capturing.call(np.asarray, _raw(value), dtype=reference.dtype))
 
 
 def _pair(name: str, input: Any, target: Any) -> tuple[Tensor, Tensor]:
@@ -193,12 +222,21 @@ def _pair(name: str, input: Any, target: Any) -> tuple[Tensor, Tensor]:
     return input, target
 
 
+def _raw(value: Any) -> np.ndarray:
+    """The array of a Tensor or array-like (per-step values go to ``capturing.call`` as arrays)."""
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
 def _first_bad(mask: np.ndarray) -> tuple:
     return tuple(int(i) for i in np.argwhere(mask)[0])
 
 
 def _check_no_nan(name: str, target: Tensor) -> None:
-    nan = np.isnan(target.data)
+    capturing.call(_no_nan, name, target.data)  # a captured step checks every batch
+
+
+def _no_nan(name: str, target: np.ndarray) -> None:
+    nan = np.isnan(target)
     if nan.any():
         raise ValueError(f"{name}: target contains NaN (first at index {_first_bad(nan)})")
 
@@ -220,7 +258,10 @@ def _class_labels(name: str, target: Any, num_classes: int | None, ignore_index:
             raise ValueError(f"{name}: {words} must be integers, got {raw[where]} at index {where}")
     elif raw.dtype.kind not in "iu":
         raise TypeError(f"{name}: {words} must be integers, got dtype {raw.dtype}")
-    labels = raw.astype(np.int64)
+    labels = raw.astype(np.int64, copy=False)
+    if labels.size == 0 or (labels.min() >= 0 and (num_classes is None
+                                                   or labels.max() < num_classes)):
+        return labels  # two reductions: the common case, every label in range
     out_of_range = labels < 0
     if num_classes is not None:
         out_of_range |= labels >= num_classes
@@ -279,7 +320,8 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     magnitude = diff.abs()
     quadratic = 0.5 * diff * diff
     linear = delta * (magnitude - 0.5 * delta)
-    return _reduce(ag.where(magnitude.data < delta, quadratic, linear), reduction)
+    inside = capturing.call(np.less, magnitude.data, delta)
+    return _reduce(ag.where(inside, quadratic, linear), reduction)
 
 
 class SmoothL1(Op):
@@ -330,18 +372,26 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
     axis = _class_axis("nll_loss", input)
     num_classes = input.shape[axis]
     shape = input.shape[:axis] + input.shape[axis + 1:]
-    labels = _class_labels("nll_loss", target, num_classes, ignore_index, shape)
+    labels = capturing.call(_class_labels, "nll_loss", _raw(target), num_classes, ignore_index,
+                            shape)
     class_weight = _class_weight("nll_loss", weight, num_classes, input.dtype)
-    valid = labels != ignore_index
-    safe = np.where(valid, labels, 0)
+    safe, target_weight, total_weight = capturing.call(_nll_weights, labels, class_weight,
+                                                       ignore_index)
     grids = np.indices(safe.shape, sparse=True)
     picked = input[tuple(grids[:axis]) + (safe,) + tuple(grids[axis:])]
-    target_weight = class_weight[safe] * valid
     loss = -picked * target_weight
     if reduction != "mean":
         return _reduce(loss, reduction)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return loss.sum() / target_weight.sum()
+        return loss.sum() / total_weight
+
+
+def _nll_weights(labels: np.ndarray, class_weight: np.ndarray, ignore_index: int) -> tuple:
+    """Labels with ignored ones replaced by 0, each target's weight (0 if ignored), their sum."""
+    valid = labels != ignore_index
+    safe = np.where(valid, labels, 0)
+    target_weight = class_weight[safe] * valid
+    return safe, target_weight, np.asarray(target_weight.sum())
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: int = -100,
@@ -364,7 +414,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     if np.shape(target.data if isinstance(target, Tensor) else target) == input.shape:
         return _soft_cross_entropy(input, target, class_weight, axis, reduction, label_smoothing)
     shape = input.shape[:axis] + input.shape[axis + 1:]
-    labels = _class_labels("cross_entropy", target, num_classes, ignore_index, shape)
+    labels = capturing.call(_class_labels, "cross_entropy", _raw(target), num_classes,
+                            ignore_index, shape)
     return CrossEntropy.apply(input, target=labels, weight=None if weight is None else class_weight,
                               ignore_index=ignore_index, label_smoothing=label_smoothing,
                               reduction=reduction)
@@ -400,15 +451,19 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
     """
     _check_reduction("binary_cross_entropy", reduction)
     input, target = _pair("binary_cross_entropy", input, target)
-    outside = ~((input.data >= 0) & (input.data <= 1))
-    if outside.any():
-        where = _first_bad(outside)
-        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got "
-                         f"{input.data[where]} at index {where} (for logits use "
-                         "binary_cross_entropy_with_logits)")
+    capturing.call(_probabilities, input.data)  # a captured step checks every batch
     _check_no_nan("binary_cross_entropy", target)
     loss = BinaryCrossEntropy.apply(input, target)
     return _reduce(_weighted("binary_cross_entropy", loss, weight), reduction)
+
+
+def _probabilities(x: np.ndarray) -> None:
+    outside = ~((x >= 0) & (x <= 1))
+    if outside.any():
+        where = _first_bad(outside)
+        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got "
+                         f"{x[where]} at index {where} (for logits use "
+                         "binary_cross_entropy_with_logits)")
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,

@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from autograd import Op, Tensor
+from autograd import Op, Tensor, capturing
 from autograd.ops import dual
 from autograd.tensor import as_tensor
 
@@ -82,9 +82,23 @@ def _check_per_channel(channels: int, **values) -> None:
                              f"channel of the input), got {np.shape(value)}")
 
 
-def _update_running(running: Tensor, batch_value: np.ndarray, momentum: float) -> None:
+def _update_running(running: Tensor, batch_value: np.ndarray, momentum) -> None:
+    """``running = (1 - momentum) * running + momentum * batch``, in place.
+
+    ``momentum`` is a float, or the tensor counting the batches seen (a cumulative
+    average: ``1 / count``). Called through ``capturing.call``: replays do it too.
+    """
+    if isinstance(momentum, Tensor):
+        momentum = 1.0 / float(momentum.data)
     running.data[...] = (1 - momentum) * running.data + momentum * batch_value.reshape(-1)
     running._bump_version()
+
+
+def _running_statistics(running_mean: Tensor, running_var: Tensor, dtype: np.dtype, eps: float,
+                        view: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """``(1 / sqrt(running_var + eps), running_mean)`` in ``dtype``, shaped ``view``."""
+    inv_std = (1.0 / np.sqrt(np.asarray(running_var.data, dtype=dtype) + eps)).reshape(view)
+    return inv_std, np.asarray(running_mean.data, dtype=dtype).reshape(view)
 
 
 def batch_norm(x: Tensor, running_mean: Tensor | None = None,
@@ -108,19 +122,23 @@ def batch_norm(x: Tensor, running_mean: Tensor | None = None,
                        weight=weight, bias=bias)
     if training:
         count = values_per_channel("batch_norm", x)
-        x_hat, mean, var, inv_std = normalize_arrays(x.data, axes, eps)
+        # array work outside the op goes through capturing.call, so that replays of a
+        # captured step do it too (the statistics of each batch, the running estimates)
+        x_hat, mean, var, inv_std = capturing.call(normalize_arrays, x.data, axes, eps)
         if running_mean is not None:
-            _update_running(running_mean, mean, momentum)
+            capturing.call(_update_running, running_mean, mean, momentum)
         if running_var is not None:
-            _update_running(running_var, var * (count / (count - 1)), momentum)
+            capturing.call(_update_running, running_var, capturing.call(
+                np.multiply, var, count / (count - 1)), momentum)
         out = Normalize.apply(x, axes=axes, eps=float(eps), statistics=(x_hat, inv_std))
         if weight is not None:
             out = out * weight.reshape(view)
         return out if bias is None else out + bias.reshape(view)
     # Fixed statistics: an affine map x * scale + shift, per channel.
-    inv_std = (1.0 / np.sqrt(np.asarray(running_var.data, dtype=x.dtype) + eps)).reshape(view)
+    inv_std, mean = capturing.call(_running_statistics, running_mean, running_var, x.dtype, eps,
+                                   view)
     scale = inv_std if weight is None else weight.reshape(view) * inv_std
-    shift = -np.asarray(running_mean.data, dtype=x.dtype).reshape(view) * scale
+    shift = -mean * scale
     if bias is not None:
         shift = shift + bias.reshape(view)
     return x * scale + shift

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor
+from nn.optim.foreach import flat_state
 from nn.optim.optimizer import Optimizer, check_betas, zeros_state
 
 
@@ -78,6 +79,46 @@ class Adam(Optimizer):
         denom = np.sqrt(second_moment) / math.sqrt(1 - beta2**step)
         denom += eps
         param -= step_size * (exp_avg / denom)
+
+    def _update_group(self, index: int, group: dict[str, Any], params: list[Tensor],
+                      grads: list[np.ndarray]) -> bool:
+        """The update above over flat buffers, once every parameter has its moments and all
+        are at the same step (no amsgrad, maximize or coupled weight decay)."""
+        weight_decay = float(group["weight_decay"])
+        if (len(params) < 2 or group["amsgrad"] or group["maximize"]
+                or (weight_decay != 0 and not self._decoupled_weight_decay)):
+            return False
+        steps = {self.state[param].get("step") if param in self.state else None
+                 for param in params}
+        flat = flat_state(self, index, params, ("exp_avg", "exp_avg_sq"))
+        if flat is None or len(steps) != 1 or None in steps:
+            return False
+        step = steps.pop() + 1
+        lr, eps = float(group["lr"]), float(group["eps"])
+        beta1, beta2 = (float(beta) for beta in group["betas"])
+        exp_avg, exp_avg_sq, scratch = (flat.flat[key] for key in
+                                        ("exp_avg", "exp_avg_sq", "scratch"))
+        exp_avg *= beta1
+        exp_avg_sq *= beta2
+        for param, grad, avg, avg_sq, part in zip(params, grads, flat.views["exp_avg"],
+                                                  flat.views["exp_avg_sq"],
+                                                  flat.views["scratch"]):
+            self.state[param]["step"] = step
+            if weight_decay != 0:
+                param.data *= 1 - lr * weight_decay
+            avg += np.multiply(grad, 1 - beta1, out=part)
+            np.multiply(grad, 1 - beta2, out=part)
+            part *= grad
+            avg_sq += part
+        np.sqrt(exp_avg_sq, out=scratch)
+        scratch /= math.sqrt(1 - beta2**step)
+        scratch += eps
+        np.divide(exp_avg, scratch, out=scratch)
+        scratch *= lr / (1 - beta1**step)
+        for param, part in zip(params, flat.views["scratch"]):
+            param.data -= part
+            param._bump_version()
+        return True
 
 
 class AdamW(Adam):

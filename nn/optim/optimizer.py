@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 import autograd as ag
-from autograd import Tensor
+from autograd import Tensor, capturing
 from nn.utils import zero_grad
 
 
@@ -188,14 +188,26 @@ class Optimizer:
         if closure is not None:
             with ag.enable_grad():
                 loss = closure()
-        # Check every gradient before touching any parameter: a bad one leaves all unchanged.
-        updates = [(param, group, self._grad_of(param))
-                   for group in self.param_groups for param in group["params"]
-                   if param.grad is not None]
-        with ag.no_grad():
-            for param, group, grad in updates:
-                self._step_param(param, group, grad)
+        capturing.call(self._update_all)  # one instruction of a captured step
         return loss
+
+    def _update_all(self) -> None:
+        # Check every gradient before touching any parameter: a bad one leaves all unchanged.
+        updates = []
+        for index, group in enumerate(self.param_groups):
+            params = [param for param in group["params"] if param.grad is not None]
+            updates.append((index, group, params, [self._grad_of(param) for param in params]))
+        with ag.no_grad():
+            for index, group, params, grads in updates:
+                if params and not self._update_group(index, group, params, grads):
+                    for param, grad in zip(params, grads):
+                        self._step_param(param, group, grad)
+
+    def _update_group(self, index: int, group: dict[str, Any], params: list[Tensor],
+                      grads: list[np.ndarray]) -> bool:
+        """Update a whole group at once (``nn/optim/foreach.py``), bitwise as :meth:`update`
+        would; return False to have it updated one parameter at a time."""
+        return False
 
     def _step_param(self, param: Tensor, group: dict[str, Any], grad: np.ndarray) -> None:
         state = self.state.get(param, {})

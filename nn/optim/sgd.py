@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor
+from nn.optim.foreach import flat_state
 from nn.optim.optimizer import Optimizer
 
 
@@ -66,3 +67,23 @@ class SGD(Optimizer):
                 buf += grad if dampening == 0 else (1 - dampening) * grad  # no temporary if 0
             grad = grad + momentum * buf if group["nesterov"] else buf
         param -= lr * grad
+
+    def _update_group(self, index: int, group: dict[str, Any], params: list[Tensor],
+                      grads: list[np.ndarray]) -> bool:
+        """Momentum without dampening, decay or Nesterov, over one flat buffer (once every
+        parameter has its momentum buffer); other cases go one parameter at a time."""
+        if (len(params) < 2 or group["momentum"] == 0 or group["dampening"] != 0
+                or group["nesterov"] or group["weight_decay"] != 0 or group["maximize"]):
+            return False
+        flat = flat_state(self, index, params, ("momentum_buffer",))
+        if flat is None:
+            return False
+        buffers, scratch = flat.flat["momentum_buffer"], flat.flat["scratch"]
+        buffers *= float(group["momentum"])
+        for view, grad in zip(flat.views["momentum_buffer"], grads):
+            view += grad
+        np.multiply(buffers, float(group["lr"]), out=scratch)
+        for param, step in zip(params, flat.views["scratch"]):
+            param.data -= step
+            param._bump_version()
+        return True

@@ -14,9 +14,11 @@ step (``last_epoch`` goes from -1 to 0)::
 
 from __future__ import annotations
 
+import functools
 import warnings
-from typing import Any
+from typing import Any, Callable
 
+from autograd import capturing
 from nn.optim.optimizer import Optimizer, to_python
 
 
@@ -37,6 +39,16 @@ def per_group(owner: str, optimizer: Optimizer, name: str, value: Any) -> list[A
     return [value] * groups
 
 
+def _recorded(step: Callable) -> Callable:
+    """``step`` as one instruction of a captured training step: every replay steps too."""
+
+    @functools.wraps(step)
+    def recorded_step(self, *args: Any, **kwargs: Any) -> None:
+        return capturing.call(step, self, *args, **kwargs)
+
+    return recorded_step
+
+
 class LRScheduler:
     """Base class: subclasses implement ``get_lr()`` (and, where PyTorch has one, the closed
     form ``_closed_form_lr()`` that ``step(epoch)`` and ``SequentialLR`` use).
@@ -47,6 +59,11 @@ class LRScheduler:
     """
 
     _is_initial = False  # True during the constructor's first step
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _recorded(cls.__dict__["step"])
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         self.optimizer = check_optimizer(type(self).__name__, optimizer)
@@ -117,3 +134,6 @@ class LRScheduler:
         """Restore attributes saved by ``state_dict`` (also after ``nn.save`` / ``nn.load``)."""
         for key, value in state_dict.items():
             setattr(self, key, to_python(value))
+
+
+LRScheduler.step = _recorded(LRScheduler.step)
