@@ -74,6 +74,10 @@ def add_arguments(parser: argparse.ArgumentParser, epochs: int, batch_size: int,
         "--distributed", action="store_true",
         help="data-parallel over the processes of mpiexec; --batch-size is the global batch",
     )
+    parser.add_argument(
+        "--capture", action="store_true",
+        help="record the training step once and replay it (ag.capture): same results, faster",
+    )
 
 
 def load_or_exit(loader: Callable, root: str | None) -> tuple:
@@ -125,6 +129,9 @@ def train_classifier(
     ``data`` is ``(x_train, y_train), (x_test, y_test)`` with float32 inputs ready for the
     model and int64 labels.
     """
+    if args.capture and args.distributed:
+        raise SystemExit("--capture and --distributed do not combine: a captured step refuses "
+                         "the gradient hooks that average gradients across processes")
     start = time.perf_counter()
     (x_train, y_train), (x_test, y_test) = data
     if args.train_size is not None:
@@ -155,6 +162,7 @@ def train_classifier(
         val_loader=test_loader,
         scheduler=scheduler,
         progress=not args.no_progress,
+        capture=args.capture,
     )
 
     predictions = nn.predict(model, x_test, batch_size=1000)

@@ -67,6 +67,27 @@ def test_fashion_mnist_mlp_saves_reloads_and_plots(tmp_path):
         assert (tmp_path / name).is_file()
 
 
+@pytest.mark.skipif(not os.path.isdir(FASHION_MNIST_ROOT), reason="needs Fashion-MNIST")
+def test_fashion_mnist_mlp_captured_trains_bitwise_as_eager(tmp_path):
+    # 2,000 images in batches of 128: every epoch ends with a smaller batch of 80, which
+    # the captured step records separately; Dropout draws its masks in every replay
+    import numpy as np
+
+    outputs = {}
+    for mode in ("eager", "captured"):
+        flags = ["--capture"] if mode == "captured" else []
+        outputs[mode] = run("fashion_mnist_mlp.py", "--epochs", "2", "--train-size", "2000",
+                            "--no-progress", "--out-dir", str(tmp_path / mode), *flags)
+    eager, captured = (np.load(tmp_path / mode / "fashion_mnist_mlp.npz")
+                       for mode in ("eager", "captured"))
+    assert sorted(eager.files) == sorted(captured.files)
+    assert sum(key.endswith(("weight", "bias")) for key in eager.files) == 6
+    for key in eager.files:
+        assert np.array_equal(eager[key], captured[key]), key
+    accuracy = [re.search(r"test accuracy ([\d.]+)%", outputs[mode]).group(1) for mode in outputs]
+    assert accuracy[0] == accuracy[1] and float(accuracy[0]) > 50
+
+
 def test_without_plot_no_pictures_are_written(tmp_path):
     run("xor.py", "--steps", "5", "--out-dir", str(tmp_path))
     run("vanishing_gradients.py", "--out-dir", str(tmp_path))
