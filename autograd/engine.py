@@ -18,8 +18,9 @@ import threading
 import numpy as np
 
 from autograd import anomaly, hooks
-from autograd.function import FREED_GRAPH_MESSAGE, STAND_IN_MIN_BYTES
 from autograd.grad_mode import _state
+from autograd.node import STAND_IN_MIN_BYTES
+from autograd.saved import FREED_GRAPH_MESSAGE
 from autograd.tensor import Tensor
 
 # While ag.capture records a step: the recorder's backward pass (``_run``'s signature), else None.

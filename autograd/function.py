@@ -1,4 +1,4 @@
-"""How an operation records itself: ``Node`` (the graph node and ``ctx``), ``Op``, ``Function``.
+"""How an operation records itself: ``Op`` (built-in primitives), ``Function`` (user ops).
 
 An ``Op`` is a built-in primitive: its math and nothing else.
 
@@ -24,31 +24,25 @@ differentiated as such.
 
 ``Function`` is the public base for user-defined operations, PyTorch style:
 ``forward`` and ``backward`` see Tensors, ``ctx.save_for_backward``.
+
+Both record a ``Node`` (``autograd/node.py``: the ``grad_fn`` and ``ctx``);
+``autograd/saved.py`` hands ``backward`` its saved values and checks that none
+was changed in place since forward.
 """
 
 from __future__ import annotations
 
-import inspect
-import itertools
 import re
 import sys
-import weakref
 from typing import Callable
 
 import numpy as np
 
 from autograd import anomaly
 from autograd.grad_mode import _state
-from autograd.tensor import Tensor, as_tensor, clock
-
-FREED_GRAPH_MESSAGE = (
-    "backward: trying to backward through the graph a second time (op '{}'): its saved "
-    "values were freed by the first backward(). Pass retain_graph=True to the first "
-    "backward() (or ag.grad) if you need to backward through it again."
-)
-
-# Numbers nodes in creation order: a node's inputs always come from older nodes.
-_creation_order = itertools.count()
+from autograd.node import Node
+from autograd.saved import backward_runner, saved_spec
+from autograd.tensor import Tensor, as_tensor
 
 # While ag.capture records a step: the recorder's apply(cls, inputs, params), else None.
 capture_hook = None
@@ -56,149 +50,6 @@ capture_hook = None
 
 class ShapeError(ValueError):
     """A shape problem detected by an op's own checks (its message already names the op)."""
-
-
-class Node:
-    """One recorded operation: the ``grad_fn`` of its output and the ``ctx`` of forward/backward.
-
-    Attributes: ``fn`` (the Op or Function class), ``inputs`` (input Tensors),
-    ``needs_input_grad`` (one bool per input), ``output`` (the output array,
-    kept until backward frees the node), ``sequence`` (creation number: the
-    order backward follows), ``stamp`` (the version clock when it was
-    recorded), plus the constants the op stores (``ctx.axes = ...``).
-    """
-
-    # Slots for what every node holds (one node per recorded op, so it pays to
-    # keep them cheap); op constants (``ctx.axis = ...``) go to ``__dict__``.
-    __slots__ = ("fn", "inputs", "needs_input_grad", "output", "sequence", "retained", "stamp",
-                 "output_version", "freed", "__dict__", "__weakref__")
-    trace = None  # set under detect_anomaly(): the user's source line of the forward
-
-    def __init__(self, fn, inputs: tuple, needs_input_grad: tuple) -> None:
-        self.fn = fn
-        self.inputs = inputs
-        self.needs_input_grad = needs_input_grad
-        self.output = None
-        self.sequence = next(_creation_order)
-        self.retained = None  # retain() sets a weak reference to a tensor with hooks
-        self.stamp = clock.now
-        self.output_version = None  # the output's version counter, once it has one
-        self.freed = False
-
-    @property
-    def name(self) -> str:
-        """The op's name, e.g. ``"matmul"``, or a user Function's class name."""
-        return self.fn.name
-
-    # ------------------------------------------------------------ Function's ctx API
-    def save_for_backward(self, *tensors) -> None:
-        """Keep ``tensors`` for ``backward`` (in a user ``Function``)."""
-        self.saved = tensors
-
-    @property
-    def saved_tensors(self) -> tuple:
-        """What ``save_for_backward`` kept, as tensors of the graph under ``create_graph``."""
-        if self.freed:
-            raise RuntimeError(FREED_GRAPH_MESSAGE.format(self.name))
-        saved = self.__dict__.get("saved", ())
-        if self.stamp != clock.now:
-            tensors = [t for t in saved if isinstance(t, Tensor)]
-            output_saved = any(t.data is self.output for t in tensors)
-            _check_versions(self, tensors, output_saved)
-        if not _state.create_graph:
-            return saved
-        return tuple([self._graph_value(value) for value in saved])
-
-    def _graph_value(self, value):
-        """A saved input tensor is itself; the output's data becomes the graph's output."""
-        for tensor in self.inputs:
-            if value is tensor:
-                return tensor
-        data = value.data if isinstance(value, Tensor) else value
-        if data is self.output and data is not None:
-            return Tensor._make(data, True, self)
-        return value
-
-    # ------------------------------------------------------------ engine API
-    def retain(self, tensor: Tensor) -> None:
-        """Remember (weakly) a non-leaf tensor with hooks or ``retain_grad()``."""
-        self.retained = weakref.ref(tensor)
-
-    def release(self, stand_ins: bool) -> None:
-        """Free what backward needed (called after backward unless ``retain_graph``).
-
-        The output and every array constant are dropped. With ``stand_ins`` (some
-        input that is not a parameter holds at least ``STAND_IN_MIN_BYTES``; the
-        engine has just looked at every input), inputs other than leaves that
-        require grad are swapped for data-free stand-ins, so a loss kept after
-        ``backward()`` pins neither the step's activations nor its input batch,
-        while the graph's structure (shapes, dtypes, names) stays drawable.
-        """
-        self.output = None
-        freed = bool(self.fn._saved_spec)
-        constants = self.__dict__
-        if constants:
-            if constants.pop("saved", None):  # a Function's saved tensors
-                freed = True
-            for key, value in constants.items():
-                if isinstance(value, np.ndarray):
-                    constants[key] = None
-                    freed = True
-        self.freed = freed
-        if stand_ins:
-            self.inputs = tuple([t if t.grad_fn is None and t.requires_grad else _stand_in(t)
-                                 for t in self.inputs])
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
-
-
-# A read-only buffer behind every released tensor's data: zero strides, no memory.
-_RELEASED_BUFFER = bytes(32)
-# Inputs smaller than this are not worth a stand-in (see Node.release).
-STAND_IN_MIN_BYTES = 4096
-
-
-def _stand_in(tensor: Tensor) -> Tensor:
-    data = tensor.data
-    if data.base is _RELEASED_BUFFER:
-        return tensor
-    empty = np.ndarray(data.shape, data.dtype, buffer=_RELEASED_BUFFER, strides=(0,) * data.ndim)
-    stand_in = Tensor._make(empty, tensor.requires_grad, tensor.grad_fn)
-    stand_in.name = tensor.name
-    return stand_in
-
-
-def is_released(tensor: Tensor) -> bool:
-    """True for a graph tensor whose values backward() freed (its shape and dtype remain)."""
-    return tensor.data.base is _RELEASED_BUFFER
-
-
-def _check_versions(node: Node, tensors, output_saved: bool) -> None:
-    """Refuse to backward through ``node`` if a value it saved was changed in place since.
-
-    Called only when the version clock has moved since the node was recorded.
-    """
-    for tensor in tensors:
-        version = tensor._version_counter
-        if version is not None and version.stamp > node.stamp:
-            positions = [i for i, t in enumerate(node.inputs) if t is tensor]
-            which = f"input {positions[0]}" if positions else "a saved tensor"
-            _raise_modified(node, which, tensor, version)
-    version = node.output_version
-    if output_saved and version is not None and version.stamp > node.stamp:
-        _raise_modified(node, "its output", None, version)
-
-
-def _raise_modified(node: Node, which: str, tensor, version) -> None:
-    described = "" if tensor is None else f" (shape {tensor.shape}, {tensor.dtype})"
-    raise RuntimeError(
-        f"{node.name}: one of the variables needed for gradient computation has been modified "
-        f"by an inplace operation: {which} of '{node.name}'{described} is at version "
-        f"{version.version}, and was changed after '{node.name}' saved it. Run backward() "
-        "before changing it in place (optimizer.step() after loss.backward()), or change a "
-        "clone() of it instead."
-    )
 
 
 class _ForwardOnlyContext:
@@ -253,8 +104,8 @@ class Op:
             cls.name = _snake_case(cls.__name__.lstrip("_"))
             if cls.__name__.startswith("_"):
                 cls.name = "_" + cls.name
-        cls._saved_spec = _saved_spec(cls)
-        cls._backward = staticmethod(_backward_runner(cls))
+        cls._saved_spec = saved_spec(cls)
+        cls._backward = staticmethod(backward_runner(cls))
         if cls.name.startswith("_"):
             return  # a shared base, not an op
         if cls.name in Op.registry and Op.registry[cls.name] is not cls:
@@ -329,94 +180,6 @@ def elementwise(name: str, array_function: Callable, formula: str, backward: Cal
     function.__doc__ = f"Elementwise {name}; {formula}."
     function.op = op
     return function
-
-
-def _saved_spec(cls) -> tuple:
-    """Positions of the forward inputs (or -1: the output) that ``backward`` names."""
-    backward = cls.__dict__.get("backward")
-    if backward is None:
-        return getattr(cls, "_saved_spec", ())
-    wanted = list(inspect.signature(backward.__func__).parameters)[2:]
-    forward = cls.forward
-    inputs = [name for name, parameter in inspect.signature(forward).parameters.items()
-              if parameter.kind is parameter.POSITIONAL_OR_KEYWORD][1:]
-    spec = []
-    for name in wanted:
-        if name == "out":
-            spec.append(-1)
-        elif name in inputs:
-            spec.append(inputs.index(name))
-        else:
-            raise TypeError(f"{cls.__name__}.backward asks for {name!r}, which is neither an "
-                            f"input of forward {tuple(inputs)} nor 'out'")
-    return tuple(spec)
-
-
-def _backward_runner(cls):
-    """The function the engine calls for ``cls``: fetches the saved values, checks versions.
-
-    (The engine has checked that the node was not freed by an earlier backward.)
-    """
-    backward = cls.backward
-    spec = cls._saved_spec
-    if not spec:
-        return backward  # the engine checks ``node.freed`` itself
-    output_saved = -1 in spec
-    if spec == (-1,):  # the output alone (exp, tanh, sigmoid, ...): unrolled
-        def run(node, grad):
-            if node.stamp != clock.now:
-                _check_versions(node, (), True)
-            if _state.create_graph:
-                return backward(node, grad, Tensor._make(node.output, True, node))
-            return backward(node, grad, node.output)
-        return run
-    if len(spec) == 1 and spec[0] >= 0 and not _optional(cls, spec):  # one input: unrolled
-        (position,) = spec
-
-        def run(node, grad):
-            x = node.inputs[position]
-            if node.stamp != clock.now:
-                _check_versions(node, (x,), False)
-            return backward(node, grad, x if _state.create_graph else x.data)
-        return run
-    if len(spec) == 2 and min(spec) >= 0 and not _optional(cls, spec):
-        first, second = spec  # two inputs (mul, matmul, ...): unrolled, it runs once per node
-
-        def run(node, grad):
-            a, b = node.inputs[first], node.inputs[second]
-            if node.stamp != clock.now:
-                _check_versions(node, (a, b), False)
-            if _state.create_graph:
-                return backward(node, grad, a, b)
-            return backward(node, grad, a.data, b.data)
-        return run
-
-    largest = max(spec)
-
-    def run(node, grad):
-        inputs = node.inputs
-        if len(inputs) <= largest:  # an optional input (``bias=None``) was left out
-            inputs = inputs + (None,) * (largest + 1 - len(inputs))
-        if node.stamp != clock.now:
-            _check_versions(node, [inputs[i] for i in spec if i >= 0 and inputs[i] is not None],
-                            output_saved)
-        if _state.create_graph:
-            values = [inputs[i] if i >= 0 else Tensor._make(node.output, True, node)
-                      for i in spec]
-        else:
-            values = [(None if inputs[i] is None else inputs[i].data) if i >= 0
-                      else node.output for i in spec]
-        return backward(node, grad, *values)
-
-    return run
-
-
-def _optional(cls, spec: tuple) -> bool:
-    """True if a forward input that backward asks for has a default (may be left out)."""
-    parameters = [parameter for parameter in inspect.signature(cls.forward).parameters.values()
-                  if parameter.kind is parameter.POSITIONAL_OR_KEYWORD][1:]
-    return any(parameters[i].default is not parameter.empty for i in spec if i >= 0
-               for parameter in [parameters[i]])
 
 
 class Function:

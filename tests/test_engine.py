@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd as ag
-from autograd.function import STAND_IN_MIN_BYTES, is_released
+from autograd.node import STAND_IN_MIN_BYTES, is_released
 
 
 def leaf(values, dtype=np.float64):

@@ -23,7 +23,7 @@ import pytest
 
 import autograd as ag
 import nn
-from autograd.function import Node
+from autograd.node import Node
 
 STEPS = 10_000
 TRACED_WARMUP_STEPS = 100

@@ -20,7 +20,9 @@ from autograd.capturing.recorder import Recorder
 from autograd.capturing.refs import Const, Slot
 from autograd.capturing.state import CaptureError
 from autograd.engine import _accumulate_leaf, sum_to
-from autograd.function import FREED_GRAPH_MESSAGE, STAND_IN_MIN_BYTES, Op
+from autograd.function import Op
+from autograd.node import STAND_IN_MIN_BYTES
+from autograd.saved import FREED_GRAPH_MESSAGE
 
 
 def reduce_to(grad: np.ndarray, axes: tuple) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd.engine import backward, sum_to
-from autograd.function import is_released
+from autograd.node import is_released
 
 # Op parameters worth printing (the other node attributes are backward bookkeeping).
 OP_PARAMS = ("axis", "axes", "keepdims", "exponent", "stride", "padding", "kernel_size")

@@ -10,6 +10,7 @@ import numpy as np
 
 from autograd import Tensor
 from nn.optim.foreach import flat_state
+from nn.optim.moments import begin_step, first_moment, second_moment
 from nn.optim.optimizer import Optimizer, check_betas, zeros_state
 
 
@@ -54,29 +55,16 @@ class Adam(Optimizer):
     def update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                group: dict[str, Any]) -> None:
         lr, eps = float(group["lr"]), float(group["eps"])
-        weight_decay = float(group["weight_decay"])
         beta1, beta2 = (float(beta) for beta in group["betas"])
-        state["step"] = step = state.get("step", 0) + 1
-        exp_avg = zeros_state(state, "exp_avg", param)
-        exp_avg_sq = zeros_state(state, "exp_avg_sq", param)
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            if self._decoupled_weight_decay:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
-        exp_avg *= beta1
-        exp_avg += (1 - beta1) * grad
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        step, grad = begin_step(param, grad, state, group, self._decoupled_weight_decay)
+        exp_avg = first_moment(state, param, grad, beta1)
+        exp_avg_sq = second_moment(state, param, grad, beta2)
         if group["amsgrad"]:
-            second_moment = zeros_state(state, "max_exp_avg_sq", param)
-            np.maximum(second_moment, exp_avg_sq, out=second_moment)
-        else:
-            second_moment = exp_avg_sq
+            max_exp_avg_sq = zeros_state(state, "max_exp_avg_sq", param)
+            np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+            exp_avg_sq = max_exp_avg_sq
         step_size = lr / (1 - beta1**step)
-        denom = np.sqrt(second_moment) / math.sqrt(1 - beta2**step)
+        denom = np.sqrt(exp_avg_sq) / math.sqrt(1 - beta2**step)
         denom += eps
         param -= step_size * (exp_avg / denom)
 

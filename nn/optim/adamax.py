@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor
+from nn.optim.moments import begin_step, first_moment
 from nn.optim.optimizer import Optimizer, check_betas, zeros_state
 
 
@@ -41,17 +42,10 @@ class Adamax(Optimizer):
     def update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                group: dict[str, Any]) -> None:
         lr, eps = float(group["lr"]), float(group["eps"])
-        weight_decay = float(group["weight_decay"])
         beta1, beta2 = group["betas"]
-        state["step"] = step = state.get("step", 0) + 1
-        exp_avg = zeros_state(state, "exp_avg", param)
+        step, grad = begin_step(param, grad, state, group, decoupled_weight_decay=False)
+        exp_avg = first_moment(state, param, grad, beta1)
         exp_inf = zeros_state(state, "exp_inf", param)
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            grad = grad + weight_decay * param
-        exp_avg *= beta1
-        exp_avg += (1 - beta1) * grad
         exp_inf *= beta2
         np.maximum(exp_inf, np.abs(grad) + eps, out=exp_inf)
         param -= lr / (1 - beta1**step) * (exp_avg / exp_inf)

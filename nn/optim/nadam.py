@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor
-from nn.optim.optimizer import Optimizer, check_betas, zeros_state
+from nn.optim.moments import begin_step, first_moment, second_moment
+from nn.optim.optimizer import Optimizer, check_betas
 
 
 class NAdam(Optimizer):
@@ -52,25 +53,14 @@ class NAdam(Optimizer):
     def update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                group: dict[str, Any]) -> None:
         lr, eps = float(group["lr"]), float(group["eps"])
-        weight_decay, momentum_decay = float(group["weight_decay"]), float(group["momentum_decay"])
+        momentum_decay = float(group["momentum_decay"])
         beta1, beta2 = group["betas"]
-        state["step"] = step = state.get("step", 0) + 1
-        exp_avg = zeros_state(state, "exp_avg", param)
-        exp_avg_sq = zeros_state(state, "exp_avg_sq", param)
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
+        step, grad = begin_step(param, grad, state, group, group["decoupled_weight_decay"])
+        exp_avg = first_moment(state, param, grad, beta1)
+        exp_avg_sq = second_moment(state, param, grad, beta2)
         mu = beta1 * (1 - 0.5 * 0.96 ** (step * momentum_decay))
         mu_next = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
         state["mu_product"] = mu_product = state.get("mu_product", 1.0) * mu
-        exp_avg *= beta1
-        exp_avg += (1 - beta1) * grad
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
         denom = np.sqrt(exp_avg_sq / (1 - beta2**step))
         denom += eps
         param -= lr * (1 - mu) / (1 - mu_product) * (grad / denom)

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor
-from nn.optim.optimizer import Optimizer, check_betas, zeros_state
+from nn.optim.moments import begin_step, first_moment, second_moment
+from nn.optim.optimizer import Optimizer, check_betas
 
 
 class RAdam(Optimizer):
@@ -53,22 +54,10 @@ class RAdam(Optimizer):
     def update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                group: dict[str, Any]) -> None:
         lr, eps = float(group["lr"]), float(group["eps"])
-        weight_decay = float(group["weight_decay"])
         beta1, beta2 = group["betas"]
-        state["step"] = step = state.get("step", 0) + 1
-        exp_avg = zeros_state(state, "exp_avg", param)
-        exp_avg_sq = zeros_state(state, "exp_avg_sq", param)
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
-        exp_avg *= beta1
-        exp_avg += (1 - beta1) * grad
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        step, grad = begin_step(param, grad, state, group, group["decoupled_weight_decay"])
+        exp_avg = first_moment(state, param, grad, beta1)
+        exp_avg_sq = second_moment(state, param, grad, beta2)
         bias_correction2 = 1 - beta2**step
         corrected_avg = exp_avg / (1 - beta1**step)
         rho_inf = 2 / (1 - beta2) - 1
