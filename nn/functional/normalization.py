@@ -181,19 +181,6 @@ def as_shape(normalized_shape) -> tuple:
 # the positions into a (C*S,) row, over (N, C*S).
 
 
-def _group_stats(x: np.ndarray, groups: int, eps: float):
-    """``(centered, inv_std)``: x minus its mean per (sample, group), shape (N, G, M), and
-    1/sqrt(var + eps) (biased variance), (N, G); x_hat = centered * inv_std."""
-    grouped = x.reshape(x.shape[0], groups, -1)
-    mean = np.einsum("ngm->ng", grouped)
-    mean /= grouped.shape[2]
-    centered = np.subtract(grouped, mean[..., None])
-    var = _row_dots(centered, centered)
-    var /= grouped.shape[2]
-    var += eps
-    return centered, np.divide(1.0, np.sqrt(var, out=var), out=var)
-
-
 def _row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(..., K) and (..., K) -> (...): the dot product of each row pair (BLAS, one pass)."""
     return np.matmul(a[..., None, :], b[..., :, None])[..., 0, 0]
@@ -206,52 +193,65 @@ def _along_positions(values: np.ndarray, positions: int) -> np.ndarray:
 
 
 def _group_norm_forward(x, weight, bias, groups: int, eps: float):
-    """``(out, centered, inv_std)``: out = centered * inv_std * weight + bias."""
+    """``(out, mean, inv_std)``: out = (x - mean) * inv_std * weight + bias, with the mean
+    and 1/sqrt(var + eps) (biased variance) per (sample, group), (N, G). The variance is
+    the mean square of x - mean (no cancellation), computed in the output's buffer."""
     n, c = x.shape[:2]
-    centered, inv_std = _group_stats(x, groups, eps)
-    out = np.multiply(centered, inv_std[..., None]).reshape(n, -1)
+    grouped = x.reshape(n, groups, -1)
+    count = grouped.shape[2]
+    mean = np.einsum("ngm->ng", grouped)
+    mean /= count
+    out = np.subtract(grouped, mean[..., None])
+    inv_std = _row_dots(out, out)
+    inv_std /= count
+    inv_std += eps
+    np.divide(1.0, np.sqrt(inv_std, out=inv_std), out=inv_std)
+    out *= inv_std[..., None]
+    out = out.reshape(n, -1)
     positions = out.shape[1] // c if c else 0
     if weight is not None:
         out *= _along_positions(weight, positions)
     if bias is not None:
         out += _along_positions(bias, positions)
-    return out.reshape(x.shape), centered, inv_std
-
-
-def _per_group(values: np.ndarray, groups: int) -> np.ndarray:
-    """(N, C) -> (N, G): the sum over each group's channels."""
-    return values.reshape(values.shape[0], groups, -1).sum(axis=2)
+    return out.reshape(x.shape), mean, inv_std
 
 
 def _group_norm_grads_array(grad, x, weight, ctx):
-    """dx, dw, db from per-channel sums: with h = g * w, dx = inv_std * (h - mean(h) -
-    x_hat * mean(h * x_hat)), means over the group; dw = sum of g * x_hat, db = sum of g.
+    """dx, dw, db from sums per (sample, channel), as PyTorch's CPU kernel: with h = g * w,
+    dx = inv_std * (h - mean(h) - x_hat * mean(h * x_hat)), means over the group, is
+    h * inv_std + x * a + b with a and b per group; dw = sum of g * x_hat, db = sum of g.
 
-    Two reading passes make the sums per (sample, channel), from which every per-group
-    factor follows; then dx = inv_std * (h - (centered * inv_std * mean(h * x_hat) +
-    mean(h))) in place, in five passes (four without a weight).
+    Two reading passes make the sums (of g, of g * x), then dx takes four passes over the
+    array, five with a weight. sum(g * x_hat) is (sum(g * x) - mean * sum(g)) * inv_std.
     """
     n, c = grad.shape[:2]
-    centered, inv_std, groups = ctx.centered, ctx.inv_std, ctx.groups
-    g = grad.reshape(n, c, -1)
-    count = centered.shape[2]
-    sum_g = np.einsum("ncs->nc", g)
-    sum_g_centered = _row_dots(g, centered.reshape(n, c, -1))
-    scaled = sum_g_centered.reshape(n, groups, -1) * inv_std[..., None]  # sum of g * x_hat
+    groups = ctx.groups
+    g, x = grad.reshape(n, c, -1), x.reshape(n, c, -1)
+    count = g.shape[2] * (c // groups)
+    mean, inv_std = ctx.mean[..., None], ctx.inv_std[..., None]  # (N, G, 1)
+    sum_g = np.einsum("ncs->nc", g).reshape(n, groups, -1)
+    sum_g_x_hat = _row_dots(g, x).reshape(n, groups, -1)
+    sum_g_x_hat -= mean * sum_g
+    sum_g_x_hat *= inv_std
     if weight is None:
-        mean_h = _per_group(sum_g, groups) / count
-        mean_h_x_hat = scaled.sum(axis=2) / count
-        h = np.array(g.reshape(n, groups, -1))
+        mean_h, mean_h_x_hat = sum_g.sum(axis=2) / count, sum_g_x_hat.sum(axis=2) / count
     else:
-        mean_h = _per_group(sum_g * weight, groups) / count
-        mean_h_x_hat = (scaled * weight.reshape(groups, -1)).sum(axis=2) / count
-        h = np.multiply(g.reshape(n, -1), _along_positions(weight, g.shape[2]))
-        h = h.reshape(n, groups, -1)
-    correction = np.multiply(centered, (inv_std * mean_h_x_hat)[..., None])
-    correction += mean_h[..., None]
-    h -= correction
-    h *= inv_std[..., None]
-    return h.reshape(grad.shape), scaled.sum(axis=0).reshape(c), sum_g.sum(axis=0)
+        per_channel = weight.reshape(groups, -1)
+        mean_h = np.einsum("ngc,gc->ng", sum_g, per_channel) / count
+        mean_h_x_hat = np.einsum("ngc,gc->ng", sum_g_x_hat, per_channel) / count
+    # dx = inv_std * (h + x * (-inv_std * mean_h_x_hat) + mean * inv_std * mean_h_x_hat
+    # - mean_h)): the bracket built in dx's buffer, one pass per term
+    slope = inv_std[..., 0] * mean_h_x_hat
+    grad_x = np.multiply(x.reshape(n, groups, -1), -slope[..., None])
+    grad_x += (mean[..., 0] * slope - mean_h)[..., None]
+    if weight is None:
+        grad_x += g.reshape(n, groups, -1)
+    else:
+        grad_x += np.multiply(g.reshape(n, -1), _along_positions(weight, g.shape[2])).reshape(
+            n, groups, -1)
+    grad_x *= inv_std
+    return (grad_x.reshape(grad.shape), sum_g_x_hat.sum(axis=0).reshape(c),
+            sum_g.sum(axis=0).reshape(c))
 
 
 def _group_norm_grads_tensor(grad, x, weight, ctx):
@@ -279,7 +279,7 @@ class GroupNorm(Op):
     d/db = sum of g"""
 
     def forward(ctx, x, weight=None, bias=None, *, groups, eps):
-        out, ctx.centered, ctx.inv_std = _group_norm_forward(x, weight, bias, groups, eps)
+        out, ctx.mean, ctx.inv_std = _group_norm_forward(x, weight, bias, groups, eps)
         ctx.groups, ctx.eps = groups, eps
         return out
 
