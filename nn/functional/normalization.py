@@ -216,13 +216,44 @@ def _group_norm_forward(x, weight, bias, groups: int, eps: float):
     return out.reshape(x.shape), mean, inv_std
 
 
+# Samples per block of _combine: about this many bytes of each operand, so that the
+# temporary g * weight is small and reused (a fresh full-size one costs its page faults).
+_BLOCK_BYTES = 1 << 20
+
+
+def _combine(g, x, weight_row, slope, shift, scale):
+    """``(g * weight_row + x * slope + shift) * scale``, g and x (N, G, M), weight_row (G*M,)
+    or None, the factors (N, G): dx's formula, four passes into one fresh array, a few
+    samples at a time."""
+    n = g.shape[0]
+    out = np.empty_like(g)
+    block = max(1, _BLOCK_BYTES // max(1, g[0].nbytes))
+    scratch = None if weight_row is None else np.empty((min(block, n),) + g.shape[1:], g.dtype)
+    for start in range(0, n, block):
+        part = slice(start, min(start + block, n))
+        dx = out[part]
+        np.multiply(x[part], slope[part, :, None], out=dx)
+        dx += shift[part, :, None]
+        if scratch is None:
+            dx += g[part]
+        else:
+            h = scratch[:dx.shape[0]]
+            np.multiply(g[part].reshape(dx.shape[0], -1), weight_row,
+                        out=h.reshape(dx.shape[0], -1))
+            dx += h
+        dx *= scale[part, :, None]
+    return out
+
+
 def _group_norm_grads_array(grad, x, weight, ctx):
     """dx, dw, db from sums per (sample, channel), as PyTorch's CPU kernel: with h = g * w,
     dx = inv_std * (h - mean(h) - x_hat * mean(h * x_hat)), means over the group, is
     h * inv_std + x * a + b with a and b per group; dw = sum of g * x_hat, db = sum of g.
 
     Two reading passes make the sums (of g, of g * x), then dx takes four passes over the
-    array, five with a weight. sum(g * x_hat) is (sum(g * x) - mean * sum(g)) * inv_std.
+    array, five with a weight. sum(g * x_hat) is (sum(g * x) - mean * sum(g)) * inv_std:
+    for inputs whose mean is large against their spread, float32 loses the digits PyTorch's
+    kernel loses.
     """
     n, c = grad.shape[:2]
     groups = ctx.groups
@@ -239,17 +270,13 @@ def _group_norm_grads_array(grad, x, weight, ctx):
         per_channel = weight.reshape(groups, -1)
         mean_h = np.einsum("ngc,gc->ng", sum_g, per_channel) / count
         mean_h_x_hat = np.einsum("ngc,gc->ng", sum_g_x_hat, per_channel) / count
-    # dx = inv_std * (h + x * (-inv_std * mean_h_x_hat) + mean * inv_std * mean_h_x_hat
-    # - mean_h)): the bracket built in dx's buffer, one pass per term
     slope = inv_std[..., 0] * mean_h_x_hat
-    grad_x = np.multiply(x.reshape(n, groups, -1), -slope[..., None])
-    grad_x += (mean[..., 0] * slope - mean_h)[..., None]
-    if weight is None:
-        grad_x += g.reshape(n, groups, -1)
-    else:
-        grad_x += np.multiply(g.reshape(n, -1), _along_positions(weight, g.shape[2])).reshape(
-            n, groups, -1)
-    grad_x *= inv_std
+    shift = mean[..., 0] * slope - mean_h
+    if not ctx.needs_input_grad[0]:
+        return None, sum_g_x_hat.sum(axis=0).reshape(c), sum_g.sum(axis=0).reshape(c)
+    weight_row = None if weight is None else _along_positions(weight, g.shape[2])
+    grad_x = _combine(g.reshape(n, groups, -1), x.reshape(n, groups, -1), weight_row,
+                      -slope, shift, inv_std[..., 0])
     return (grad_x.reshape(grad.shape), sum_g_x_hat.sum(axis=0).reshape(c),
             sum_g.sum(axis=0).reshape(c))
 
