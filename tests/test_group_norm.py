@@ -109,3 +109,37 @@ def test_second_derivatives_match_torch():
 def test_bad_arguments_are_named(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+@pytest.mark.parametrize("settings", [dict(), dict(affine=False)])
+def test_gradient_computed_a_few_samples_at_a_time_matches_torch(monkeypatch, settings):
+    torch = pytest.importorskip("torch")
+    from nn.functional import normalization
+
+    # blocks of 2 samples (960 bytes each), the last one short
+    monkeypatch.setattr(normalization, "_BLOCK_BYTES", 2000)
+    theirs, ours = torch.nn.GroupNorm(3, 6, **settings), nn.GroupNorm(3, 6, **settings)
+    with torch.no_grad():
+        for param in theirs.parameters():
+            param.uniform_(0.5, 1.5)
+    compare_layer(torch, ours, theirs, np.random.default_rng(5).standard_normal((5, 6, 4, 5)))
+
+
+def test_float32_with_a_large_mean_stays_within_float32_rounding_of_float64_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    x = 10.0 + 0.5 * rng.standard_normal((4, 16, 8, 8))  # mean 20 standard deviations away
+    weight, bias = rng.uniform(0.5, 1.5, 16), rng.standard_normal(16)
+    upstream = rng.standard_normal(x.shape)
+    tensors = [ag.Tensor(v.astype(np.float32), requires_grad=True) for v in (x, weight, bias)]
+    out = F.group_norm(tensors[0], 4, tensors[1], tensors[2])
+    out.backward(ag.Tensor(upstream.astype(np.float32)))
+    reference = [torch.tensor(v, requires_grad=True) for v in (x, weight, bias)]
+    out_torch = torch.nn.functional.group_norm(reference[0], 4, reference[1], reference[2])
+    out_torch.backward(torch.tensor(upstream))
+    assert out.dtype == np.float32
+    for ours, theirs in zip([out] + [t.grad for t in tensors],
+                            [out_torch] + [t.grad for t in reference]):
+        theirs = theirs.detach().numpy()
+        # float32 carries 6e-8 relative; the statistics cost ~20x (the mean) and sums of 256
+        assert np.abs(ours.data - theirs).max() <= 2e-5 * np.abs(theirs).max()

@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
-import autograd as ag
 from autograd import Op, capturing
 from autograd.capturing import kernels
+from autograd.ops import dual
+from autograd.ops.index import scatter
 from autograd.tensor import Tensor, as_tensor
 from nn.functional.loss import _class_labels
 
@@ -80,6 +81,61 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     return Linear.apply(x, weight, bias)
 
 
+# Float rows viewed as complex numbers of two floats each: one complex addition is two float
+# additions, so np.add.at sums the same values in the same order in half the steps.
+_PAIRS = {np.dtype(np.float32): np.complex64, np.dtype(np.float64): np.complex128}
+
+
+def _embedding_grad_array(grad: np.ndarray, index: np.ndarray, rows: int,
+                          padding_idx: int | None) -> np.ndarray:
+    """dW (rows, dim): each row of ``grad`` (*, dim) added to the row ``index`` (*) names,
+    the row ``padding_idx`` left 0.
+
+    ``np.add.at`` on a flat view with one position per element takes NumPy's fast path
+    for a 1-D index (several times faster than adding whole rows at ``index``): the same
+    additions in the same order as ``np.add.at(dW, index, grad)``, the same result bit for
+    bit, and on pairs of floats (an even ``dim``) half as many of them.
+    """
+    dim = grad.shape[-1]
+    out = np.zeros((rows, dim), grad.dtype)
+    if grad.size:
+        values = np.ascontiguousarray(grad).reshape(-1, dim)
+        table = out
+        pair = _PAIRS.get(grad.dtype)
+        if pair is not None and dim % 2 == 0:
+            values, table = values.view(pair), out.view(pair)
+        width = table.shape[1]
+        positions = index.reshape(-1, 1) * width + np.arange(width)
+        np.add.at(table.reshape(-1), positions.reshape(-1), values.reshape(-1))
+    if padding_idx is not None:
+        out[padding_idx] = 0
+    return out
+
+
+def _embedding_grad_tensor(grad: Tensor, index: np.ndarray, rows: int,
+                           padding_idx: int | None) -> Tensor:
+    """The same gradient composed of recorded ops (index_add), for second derivatives."""
+    if padding_idx is not None:
+        grad = dual.keep(grad, np.expand_dims(index != padding_idx, -1))
+    return scatter(grad, index, (rows, grad.shape[-1]))
+
+
+embedding_grad = dual.function(_embedding_grad_array, _embedding_grad_tensor, "embedding_grad")
+
+
+class Embedding(Op):
+    """y = weight[index] (rows of the table); dW[i] = sum of g over the positions where
+    index == i, 0 for the row padding_idx"""
+
+    def forward(ctx, weight, index=None, padding_idx=None):
+        # a copy, so that changing the index array later cannot change the gradient
+        ctx.index, ctx.rows, ctx.padding_idx = np.array(index), weight.shape[0], padding_idx
+        return np.take(weight, ctx.index, axis=0)
+
+    def backward(ctx, grad):
+        return embedding_grad(grad, ctx.index, ctx.rows, ctx.padding_idx)
+
+
 def embedding(indices: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of ``weight`` (num_embeddings, embedding_dim) picked by integer ``indices`` (*).
 
@@ -93,17 +149,9 @@ def embedding(indices: Any, weight: Tensor, padding_idx: int | None = None) -> T
     num_embeddings = weight.shape[0]
     raw = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
     index = capturing.call(_class_labels, "embedding", raw, num_embeddings, word="index")
-    rows = weight[index]
-    if padding_idx is None:
-        return rows
-    padding_idx = _normalise_padding_idx(padding_idx, num_embeddings)
-    keep = capturing.call(_not_padding, index, padding_idx)
-    # Same values everywhere, but the padding positions come from a detached copy.
-    return ag.where(keep, rows, rows.detach())
-
-
-def _not_padding(index: np.ndarray, padding_idx: int) -> np.ndarray:
-    return np.expand_dims(index != padding_idx, -1)
+    if padding_idx is not None:
+        padding_idx = _normalise_padding_idx(padding_idx, num_embeddings)
+    return Embedding.apply(weight, index=index, padding_idx=padding_idx)
 
 
 def _normalise_padding_idx(padding_idx: int, num_embeddings: int) -> int:

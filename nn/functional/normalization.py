@@ -173,48 +173,112 @@ def as_shape(normalized_shape) -> tuple:
 
 
 # --------------------------------------------------------------------------- group_norm
-# One fused op: the affine map is folded into the normalisation, so forward and backward
-# each make a few passes over x instead of one per elementary op. Shapes below: x viewed
-# as (N, C, S) with S the positions, and as (N, G, M) with M = C/G * S per group.
+# One fused op: forward and backward each make a few passes over x instead of one per
+# elementary op. Shapes below: x viewed as (N, G, M), M = C/G * S values per group (S the
+# positions), and as (N, C*S). NumPy broadcasts a value per (sample, channel) over S as
+# N*C short inner loops, 2-3x slower than a pass over the whole array; so the per-group
+# factors broadcast over (N, G, M) (N*G long rows), and weight and bias, repeated over
+# the positions into a (C*S,) row, over (N, C*S).
 
 
-def _group_stats(x: np.ndarray, groups: int, eps: float):
-    """``(centered, inv_std)``: x minus its mean per (sample, group), shape (N, C, S), and
-    1/sqrt(var + eps), (N, G, 1); x_hat = centered * inv_std."""
-    n = x.shape[0]
+def _row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(..., K) and (..., K) -> (...): the dot product of each row pair (BLAS, one pass)."""
+    return np.matmul(a[..., None, :], b[..., :, None])[..., 0, 0]
+
+
+def _along_positions(values: np.ndarray, positions: int) -> np.ndarray:
+    """A per-channel (C,) array repeated over the positions: (C*S,), to broadcast over
+    x viewed as (N, C*S)."""
+    return np.repeat(values, positions)
+
+
+def _group_norm_forward(x, weight, bias, groups: int, eps: float):
+    """``(out, mean, inv_std)``: out = (x - mean) * inv_std * weight + bias, with the mean
+    and 1/sqrt(var + eps) (biased variance) per (sample, group), (N, G). The variance is
+    the mean square of x - mean (no cancellation), computed in the output's buffer."""
+    n, c = x.shape[:2]
     grouped = x.reshape(n, groups, -1)
-    centered = grouped - grouped.mean(axis=2, keepdims=True)
-    var = np.einsum("ngm,ngm->ng", centered, centered)[..., None] / centered.shape[2]
-    return centered.reshape(n, x.shape[1], -1), 1.0 / np.sqrt(var + eps)
+    count = grouped.shape[2]
+    mean = np.einsum("ngm->ng", grouped)
+    mean /= count
+    out = np.subtract(grouped, mean[..., None])
+    inv_std = _row_dots(out, out)
+    inv_std /= count
+    inv_std += eps
+    np.divide(1.0, np.sqrt(inv_std, out=inv_std), out=inv_std)
+    out *= inv_std[..., None]
+    out = out.reshape(n, -1)
+    positions = out.shape[1] // c if c else 0
+    if weight is not None:
+        out *= _along_positions(weight, positions)
+    if bias is not None:
+        out += _along_positions(bias, positions)
+    return out.reshape(x.shape), mean, inv_std
 
 
-def _per_group(values: np.ndarray, groups: int) -> np.ndarray:
-    """(N, C, 1) -> (N, G, 1): the sum over each group's channels."""
-    return values.reshape(values.shape[0], groups, -1).sum(axis=2, keepdims=True)
+# Samples per block of _combine: about this many bytes of each operand, so that the
+# temporary g * weight is small and reused (a fresh full-size one costs its page faults).
+_BLOCK_BYTES = 1 << 20
 
 
-def _channels(per_group: np.ndarray, channels: int) -> np.ndarray:
-    """(N, G, 1) -> (N, C, 1): each channel's group value."""
-    return np.repeat(per_group, channels // per_group.shape[1], axis=1)
+def _combine(g, x, weight_row, slope, shift, scale):
+    """``(g * weight_row + x * slope + shift) * scale``, g and x (N, G, M), weight_row (G*M,)
+    or None, the factors (N, G): dx's formula, four passes into one fresh array, a few
+    samples at a time."""
+    n = g.shape[0]
+    out = np.empty_like(g)
+    block = max(1, _BLOCK_BYTES // max(1, g[0].nbytes))
+    scratch = None if weight_row is None else np.empty((min(block, n),) + g.shape[1:], g.dtype)
+    for start in range(0, n, block):
+        part = slice(start, min(start + block, n))
+        dx = out[part]
+        np.multiply(x[part], slope[part, :, None], out=dx)
+        dx += shift[part, :, None]
+        if scratch is None:
+            dx += g[part]
+        else:
+            h = scratch[:dx.shape[0]]
+            np.multiply(g[part].reshape(dx.shape[0], -1), weight_row,
+                        out=h.reshape(dx.shape[0], -1))
+            dx += h
+        dx *= scale[part, :, None]
+    return out
 
 
 def _group_norm_grads_array(grad, x, weight, ctx):
-    """dx, dw, db from per-channel sums: with h = g * w, dx = inv_std * (h - mean(h) -
-    x_hat * mean(h * x_hat)), means over the group, computed as A*g + B*centered + C."""
+    """dx, dw, db from sums per (sample, channel), as PyTorch's CPU kernel: with h = g * w,
+    dx = inv_std * (h - mean(h) - x_hat * mean(h * x_hat)), means over the group, is
+    h * inv_std + x * a + b with a and b per group; dw = sum of g * x_hat, db = sum of g.
+
+    Two reading passes make the sums (of g, of g * x), then dx takes four passes over the
+    array, five with a weight. sum(g * x_hat) is (sum(g * x) - mean * sum(g)) * inv_std:
+    for inputs whose mean is large against their spread, float32 loses the digits PyTorch's
+    kernel loses.
+    """
     n, c = grad.shape[:2]
-    g = grad.reshape(n, c, -1)
-    centered, groups = ctx.centered, ctx.groups
-    inv_std = _channels(ctx.inv_std, c)  # (N, C, 1)
-    sum_g = np.einsum("ncs->nc", g)[..., None]
-    sum_g_x_hat = np.einsum("ncs,ncs->nc", g, centered)[..., None] * inv_std
-    scale = np.ones((c, 1), grad.dtype) if weight is None else weight[:, None]
-    count = centered.shape[2] * (c // groups)
-    mean_h = _channels(_per_group(sum_g * scale, groups), c) / count
-    mean_h_x_hat = _channels(_per_group(sum_g_x_hat * scale, groups), c) / count
-    grad_x = np.multiply(g, inv_std * scale)
-    grad_x -= centered * (inv_std * inv_std * mean_h_x_hat)
-    grad_x -= inv_std * mean_h
-    return grad_x.reshape(grad.shape), sum_g_x_hat.sum(axis=(0, 2)), sum_g.sum(axis=(0, 2))
+    groups = ctx.groups
+    g, x = grad.reshape(n, c, -1), x.reshape(n, c, -1)
+    count = g.shape[2] * (c // groups)
+    mean, inv_std = ctx.mean[..., None], ctx.inv_std[..., None]  # (N, G, 1)
+    sum_g = np.einsum("ncs->nc", g).reshape(n, groups, -1)
+    sum_g_x_hat = _row_dots(g, x).reshape(n, groups, -1)
+    sum_g_x_hat -= mean * sum_g
+    sum_g_x_hat *= inv_std
+    if weight is None:
+        mean_h, mean_h_x_hat = sum_g.sum(axis=2) / count, sum_g_x_hat.sum(axis=2) / count
+    else:
+        per_channel = weight.reshape(groups, -1)
+        mean_h = np.einsum("ngc,gc->ng", sum_g, per_channel) / count
+        mean_h_x_hat = np.einsum("ngc,gc->ng", sum_g_x_hat, per_channel) / count
+    slope = inv_std[..., 0] * mean_h_x_hat
+    shift = mean[..., 0] * slope - mean_h
+    if not ctx.needs_input_grad[0]:
+        return None, sum_g_x_hat.sum(axis=0).reshape(c), sum_g.sum(axis=0).reshape(c)
+    weight_row = None if weight is None else _along_positions(weight, g.shape[2])
+    grad_x = _combine(g.reshape(n, groups, -1), x.reshape(n, groups, -1), weight_row,
+                      -slope, shift, inv_std[..., 0])
+    return (grad_x.reshape(grad.shape), sum_g_x_hat.sum(axis=0).reshape(c),
+            sum_g.sum(axis=0).reshape(c))
 
 
 def _group_norm_grads_tensor(grad, x, weight, ctx):
@@ -242,15 +306,9 @@ class GroupNorm(Op):
     d/db = sum of g"""
 
     def forward(ctx, x, weight=None, bias=None, *, groups, eps):
-        centered, inv_std = _group_stats(x, groups, eps)
-        ctx.groups, ctx.eps, ctx.centered, ctx.inv_std = groups, eps, centered, inv_std
-        scale = _channels(inv_std, x.shape[1])
-        if weight is not None:
-            scale = scale * weight[:, None]
-        out = np.multiply(centered, scale)
-        if bias is not None:
-            out += bias[:, None]
-        return out.reshape(x.shape)
+        out, ctx.mean, ctx.inv_std = _group_norm_forward(x, weight, bias, groups, eps)
+        ctx.groups, ctx.eps = groups, eps
+        return out
 
     def backward(ctx, grad, x, weight):
         needs = ctx.needs_input_grad

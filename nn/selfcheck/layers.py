@@ -86,13 +86,20 @@ def _layer_norm(nn, rng, trial):
 
 
 def _embedding(nn, rng, trial):
-    count, dim = int(rng.integers(2, 6)), int(rng.integers(1, 4))
-    module = nn.Embedding(count, dim)
+    count, dim = int(rng.integers(2, 6)), int(rng.integers(1, 5))  # odd and even dims
+    padding_idx = [None, 0, -1][trial % 3]
+    module = nn.Embedding(count, dim, padding_idx=padding_idx)
     module.double()
     module.weight.data = rng.standard_normal((count, dim))
-    indices = rng.integers(0, count, s.random_shape(rng, 1, 2))  # repeats accumulate
+    # repeats accumulate; the padding row (no gradient by design) is not looked up here
+    # (tests/test_embedding_padding.py compares it with torch)
+    indices = rng.integers(0, count - 1, s.random_shape(rng, 1, 2))
+    if padding_idx == 0:
+        indices += 1
+    elif padding_idx is None:
+        indices = rng.integers(0, count, indices.shape)
     return Trial(lambda weight: module(indices), (module.weight,),
-                 f"Embedding({count}, {dim}) indices {indices.shape}")
+                 f"Embedding({count}, {dim}, padding_idx={padding_idx}) indices {indices.shape}")
 
 
 def _activation(layer_name: str, draw=s.normal, **settings):
@@ -439,7 +446,7 @@ LAYERS = [  # (row name, nn attribute, ops exercised, builder)
     ("nn.BatchNorm1d", "BatchNorm1d", ("normalize",), _batch_norm("BatchNorm1d", [(), (3,)])),
     ("nn.BatchNorm2d", "BatchNorm2d", ("normalize",), _batch_norm("BatchNorm2d", [(2, 2), (1, 3)])),
     ("nn.LayerNorm", "LayerNorm", ("normalize",), _layer_norm),
-    ("nn.Embedding", "Embedding", (), _embedding),
+    ("nn.Embedding", "Embedding", ("embedding",), _embedding),
     ("nn.ReLU", "ReLU", (), _activation("ReLU", s.away_from_zero)),
     ("nn.LeakyReLU", "LeakyReLU", (), _activation("LeakyReLU", s.away_from_zero,
                                                   negative_slope=0.2)),
