@@ -1,5 +1,5 @@
 """ag.capture on the library's recurrent and attention models: 100 training steps, eager
-and captured from the same seed, bitwise equal (losses, parameters, optimizer-free state).
+and captured from the same seed, bitwise equal (losses, parameters and buffers).
 
 ``nn.GRU`` and ``nn.LSTM`` run their time loops inside single ops; the transformer
 draws dropout masks in attention and in its blocks, and takes a key-padding mask that
