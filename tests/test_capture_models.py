@@ -162,3 +162,21 @@ def test_multihead_attention_padding_mask_is_read_in_every_replay():
             eager = attention(x, x, x, key_padding_mask=padding)[0].data
         assert np.array_equal(captured, eager)
     assert run.recordings == 1
+
+
+def test_bidirectional_lstm_with_initial_states_from_the_data_bitwise_equal():
+    """Initial hidden and cell states are step arguments: each replay starts from its own."""
+    def make():
+        return nn.LSTM(3, 5, num_layers=2, batch_first=True, bidirectional=True)
+
+    def regress(model, x, h0, c0, target):
+        output, _ = model(x, (h0, c0))
+        return nn.functional.mse_loss(output, target)
+
+    rng = np.random.default_rng(3)
+    batches = [(rng.standard_normal((4, 6, 3)).astype(np.float32),
+                rng.standard_normal((4, 4, 5)).astype(np.float32),
+                rng.standard_normal((4, 4, 5)).astype(np.float32),
+                rng.standard_normal((4, 6, 10)).astype(np.float32)) for _ in range(100)]
+    _assert_same_training(make, lambda params: nn.optim.Adam(params, lr=0.01), batches,
+                          regress, recordings=1)
