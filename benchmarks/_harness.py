@@ -251,6 +251,24 @@ def time_training(factory: Callable, params: list, data: dict, args: argparse.Na
             "page_faults_per_step": faults_per_step, "cpu_seconds": cpu_seconds}
 
 
+def record_untimed(step: Callable, args: tuple, parameters: list, optimizer) -> None:
+    """Call a captured ``step`` twice on ``args`` (the first call records it, the second checks
+    the recording), then put the parameters back as they were, so that timed steps replay it.
+
+    For benchmarks of a few steps per round, where recording would weigh on the figure;
+    ``optimizer`` must keep no state (plain SGD), as only the parameters are put back.
+    """
+    parameters = list(parameters)
+    saved = [p.data.copy() for p in parameters]
+    for _ in range(2):
+        step(*args)
+    if any(optimizer.state.values()):
+        raise ValueError("record_untimed: the optimizer keeps state, which is not put back")
+    for param, value in zip(parameters, saved, strict=True):
+        param.data[...] = value
+        param.grad = None
+
+
 def _page_faults() -> int:
     """Minor page faults of this process so far: memory the OS had to map in again."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt

@@ -5,8 +5,10 @@ position embeddings of 64, two pre-norm encoder layers (4 heads, feed-forward 25
 in its tanh form, causal self-attention, no dropout), a final LayerNorm and a linear head;
 sequences of 32 characters in batches of 32, float32. Each step is a forward pass, the
 cross-entropy of every next-character prediction, backward and a plain SGD update.
-Compares the library's ``nn.TransformerEncoder`` with PyTorch's (same weights, the same
-causal mask with ``is_causal=True``) when it is installed.
+Compares the library's ``nn.TransformerEncoder``, eagerly and captured (``ag.capture``),
+with PyTorch's (same weights, the same causal mask with ``is_causal=True``) when it is
+installed. The captured step is recorded and checked on two untimed steps (parameters put
+back) before each round: a round is a few steps, and the figure is what a replay costs.
 Example: ``python benchmarks/attention.py --threads 1``.
 """
 
@@ -100,6 +102,40 @@ class OursTransformer:
         return [p.data for p in self.model.parameters()]
 
 
+class CapturedTransformer(OursTransformer):
+    """The same, with the training step recorded once by ``ag.capture`` and replayed."""
+
+    def __init__(self, params: dict, args: argparse.Namespace):
+        super().__init__(params, args)
+        model = self.model
+
+        def step(inputs, targets):
+            x = model["token"](inputs) + model["position"](self.positions)
+            hidden = model["encoder"](x, mask=self.mask, is_causal=True)
+            logits = model["head"](hidden)
+            loss = self.F.cross_entropy(logits.reshape((-1, logits.shape[-1])),
+                                        targets.reshape(-1))
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            return loss
+
+        self.step = self.ag.capture(step)
+
+    def prepare(self, tokens: np.ndarray, batch_size: int) -> None:
+        """Record the step (untimed) for batches of ``batch_size`` sequences like ``tokens``."""
+        blank = np.zeros_like(tokens[:batch_size])  # slices as train's: not C-contiguous
+        inputs = (self.ag.Tensor(blank[:, :-1]), self.ag.Tensor(blank[:, 1:]))
+        h.record_untimed(self.step, inputs, self.model.parameters(), self.optimizer)
+
+    def train(self, tokens: np.ndarray, batch_size: int) -> float:
+        tensor = self.ag.Tensor
+        losses = [self.step(tensor(tokens[i:i + batch_size, :-1]),
+                            tensor(tokens[i:i + batch_size, 1:]))
+                  for i in range(0, len(tokens), batch_size)]
+        return float(np.mean([loss.item() for loss in losses]))
+
+
 class TorchTransformer:
     """The same model in PyTorch: ``torch.nn.TransformerEncoder``, ``F.cross_entropy``, SGD."""
 
@@ -133,7 +169,8 @@ class TorchTransformer:
         return [p.detach().numpy() for p in self.model.parameters()]
 
 
-IMPLEMENTATIONS = {"torch": TorchTransformer, "ours": OursTransformer}
+IMPLEMENTATIONS = {"torch": TorchTransformer, "ours": OursTransformer,
+                   "captured": CapturedTransformer}
 
 
 def check_agreement(factories: dict, params: dict, tokens: np.ndarray,
@@ -162,6 +199,8 @@ def time_steps(factory, params: dict, tokens: np.ndarray,
     """Train a fresh model on every batch: milliseconds and minor page faults per step, and
     the mean loss."""
     model = factory(params, args)
+    if hasattr(model, "prepare"):  # captured: recorded before the timed steps replay it
+        model.prepare(tokens, args.batch_size)
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     start = time.perf_counter()
     loss = model.train(tokens, args.batch_size)
@@ -185,7 +224,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--activation", choices=("gelu-tanh", "gelu", "relu"),
                         default="gelu-tanh", help="the feed-forward activation (makemore's "
                         "transformer uses the tanh approximation of GELU)")
-    parser.add_argument("--impl", default="torch,ours",
+    parser.add_argument("--impl", default="torch,ours,captured",
                         help="comma-separated implementations to run, first is the reference")
     args = parser.parse_args(argv)
     if args.quick:

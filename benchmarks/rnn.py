@@ -2,9 +2,12 @@
 
 Each step is a forward pass over a batch of sequences, the mean squared error of every
 step's hidden state against a target, backward through time, and a plain SGD update,
-float32. Compares the library's ``nn.GRU`` with a hand-written NumPy GRU (forward and
-backpropagation through time written out, as tutorials do) and with PyTorch's
-``torch.nn.GRU`` when it is installed. Example: ``python benchmarks/rnn.py --threads 1``.
+float32. Compares the library's ``nn.GRU``, eagerly and captured (``ag.capture``), with a
+hand-written NumPy GRU (forward and backpropagation through time written out, as tutorials
+do) and with PyTorch's ``torch.nn.GRU`` when it is installed. The captured step is recorded
+and checked on two untimed steps (parameters put back) before each round: a round is a
+few steps, and the figure is what a replay costs.
+Example: ``python benchmarks/rnn.py --threads 1``.
 """
 
 from __future__ import annotations
@@ -150,7 +153,35 @@ class OursGRU:
         return [p.data for p in self.model.parameters()]
 
 
-IMPLEMENTATIONS = {"numpy": NumpyGRU, "torch": TorchGRU, "ours": OursGRU}
+class CapturedGRU(OursGRU):
+    """The same, with the training step recorded once by ``ag.capture`` and replayed."""
+
+    def __init__(self, params, lr: float):
+        super().__init__(params, lr)
+
+        def step(x, y):
+            self.optimizer.zero_grad()
+            output, _ = self.model(x)
+            loss = self.loss_fn(output, y)
+            loss.backward()
+            self.optimizer.step()
+            return loss
+
+        self.step = self.ag.capture(step)
+
+    def prepare(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
+        """Record the step (untimed) for batches of ``batch_size`` like ``x`` and ``y``."""
+        zeros = [self.ag.Tensor(np.zeros((batch_size,) + a.shape[1:], a.dtype)) for a in (x, y)]
+        h.record_untimed(self.step, zeros, self.model.parameters(), self.optimizer)
+
+    def train(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> float:
+        tensor = self.ag.Tensor
+        losses = [self.step(tensor(x[i:i + batch_size]), tensor(y[i:i + batch_size]))
+                  for i in range(0, len(x), batch_size)]
+        return float(np.mean([loss.item() for loss in losses]))
+
+
+IMPLEMENTATIONS = {"numpy": NumpyGRU, "torch": TorchGRU, "ours": OursGRU, "captured": CapturedGRU}
 
 
 def check_agreement(factories: dict, params: list, data: dict, args: argparse.Namespace,
@@ -177,6 +208,8 @@ def time_steps(factory, params: list, data: dict, args: argparse.Namespace) -> h
     """Train a fresh model on every batch of ``data``: milliseconds and minor page faults
     (memory the OS had to map in again) per step, and the mean loss."""
     model = factory(params, args.lr)
+    if hasattr(model, "prepare"):  # captured: recorded before the timed steps replay it
+        model.prepare(data["x"], data["y"], args.batch_size)
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     start = time.perf_counter()
     loss = model.train(data["x"], data["y"], args.batch_size)
@@ -194,7 +227,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--input-size", type=int, default=64)
     parser.add_argument("--hidden-size", type=int, default=128)
-    parser.add_argument("--impl", default="numpy,torch,ours",
+    parser.add_argument("--impl", default="numpy,torch,ours,captured",
                         help="comma-separated implementations to run, first is the reference")
     args = parser.parse_args(argv)
     if args.quick:

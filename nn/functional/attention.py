@@ -10,6 +10,9 @@ never NaN, backward and to second order.
 
 Masks become one additive bias: 0 where a key takes part, -inf where it does not,
 or the values of a float mask (which may require grad, as a learned position bias).
+The NumPy work on mask arrays (boolean masks to biases, their reshapes, sums and
+padding) goes through ``capturing.call``: a captured step redoes it in every replay
+with that call's masks (a padding mask changes from batch to batch).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd import Op, Tensor
+from autograd import Op, Tensor, capturing
 from autograd.ops import dual
 from autograd.tensor import as_tensor
 from nn.functional.dropout import check_probability, dropout
@@ -71,7 +74,7 @@ def _mask_bias(name: str, mask: Any, like: Tensor, masked_value: bool) -> Tensor
     keeps its graph (its values are added to the scores)."""
     data = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
     if data.dtype == bool:
-        return np.where(data == masked_value, -np.inf, 0.0).astype(like.dtype)
+        return capturing.call(_boolean_bias, data, masked_value, like.dtype)
     if data.dtype.kind != "f":
         raise TypeError(f"{name}: only bool and floating masks are supported, got dtype "
                         f"{data.dtype}")
@@ -79,6 +82,17 @@ def _mask_bias(name: str, mask: Any, like: Tensor, masked_value: bool) -> Tensor
         raise TypeError(f"{name}: a float mask must have the dtype of the query ({like.dtype}), "
                         f"got {mask.dtype}")
     return as_tensor(mask, like=like)
+
+
+def _boolean_bias(mask: np.ndarray, masked_value: bool, dtype) -> np.ndarray:
+    """-inf where ``mask`` equals ``masked_value``, 0 elsewhere."""
+    return np.where(mask == masked_value, -np.inf, 0.0).astype(dtype)
+
+
+def _reshape(bias, shape: tuple):
+    """``bias`` (a tensor, or an array reshaped in a recorded call) in ``shape``."""
+    return bias.reshape(shape) if isinstance(bias, Tensor) else capturing.call(np.reshape,
+                                                                                bias, shape)
 
 
 def _causal_bias(length: int, source_length: int, dtype) -> np.ndarray:
@@ -93,7 +107,9 @@ def _add(bias, other):
         return other
     if other is None:
         return bias
-    return other + bias if isinstance(other, Tensor) else bias + other
+    if isinstance(other, Tensor) or isinstance(bias, Tensor):
+        return other + bias if isinstance(other, Tensor) else bias + other
+    return capturing.call(np.add, bias, other)
 
 
 def _attend(q: Tensor, k: Tensor, v: Tensor, bias, dropout_p: float, scale: float
@@ -271,7 +287,8 @@ def _pad_keys(bias):
     if bias is None:
         return None
     width = [(0, 0)] * (bias.ndim - 1) + [(0, 1)]
-    return ag.pad(bias, width) if isinstance(bias, Tensor) else np.pad(bias, width)
+    return ag.pad(bias, width) if isinstance(bias, Tensor) else capturing.call(np.pad, bias,
+                                                                                width)
 
 
 def _mha_bias(name: str, attn_mask: Any, key_padding_mask: Any, like: Tensor, batch: int,
@@ -287,13 +304,13 @@ def _mha_bias(name: str, attn_mask: Any, key_padding_mask: Any, like: Tensor, ba
             raise ValueError(f"{name}: the {bias.ndim}-D attn_mask has shape {bias.shape}, but "
                              f"should be {wanted}")
         if bias.ndim == 3:
-            bias = bias.reshape((batch, num_heads, length, source_length))
+            bias = _reshape(bias, (batch, num_heads, length, source_length))
     if key_padding_mask is not None:
         padding = _mask_bias(name, key_padding_mask, like, masked_value=True)
         if padding.shape != (batch, source_length):
             raise ValueError(f"{name}: expected key_padding_mask of shape "
                              f"{(batch, source_length)} (N, S), got {padding.shape}")
-        bias = _add(bias, padding.reshape((batch, 1, 1, source_length)))
+        bias = _add(bias, _reshape(padding, (batch, 1, 1, source_length)))
     return bias
 
 
