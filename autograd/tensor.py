@@ -109,7 +109,11 @@ class Tensor:
     def __init__(self, data, requires_grad: bool = False, dtype=None, device=None) -> None:
         if device is not None:
             check_device("Tensor", device)
-        array = _to_array(data, dtype)
+        if dtype is not None and isinstance(data, (Tensor, np.ndarray)):
+            # a converting copy: recorded, so a captured step converts each call's array
+            array = capturing.call(_to_array, data, dtype)
+        else:
+            array = _to_array(data, dtype)
         if requires_grad:
             _check_can_require_grad(array.dtype)
         self.data = array
@@ -328,7 +332,8 @@ def tensor(data, requires_grad: bool = False, dtype=None, device=None) -> Tensor
     ``device`` may only be the CPU (``"cpu"``), as for every factory.
     """
     check_device("tensor", device)
-    return Tensor(_to_array(data, dtype, copy=True), requires_grad=requires_grad)
+    # recorded: a captured step copies each call's array (not the recorded call's values)
+    return Tensor(capturing.call(_to_array, data, dtype, copy=True), requires_grad=requires_grad)
 
 
 def share_version(view: Tensor, source: Tensor) -> Tensor:
@@ -363,7 +368,10 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
         if dtype.kind == "f":
             array = np.asarray(value)
             if array.dtype.kind in "biuf":
-                return Tensor._make(array.astype(dtype, copy=False))
+                if array.dtype == dtype:
+                    return Tensor._make(array)
+                # recorded: a captured step casts each call's array (a mask, a target)
+                return Tensor._make(capturing.call(np.asarray, array, dtype=dtype))
     return Tensor._make(_to_array(value))
 
 

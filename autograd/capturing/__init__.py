@@ -10,6 +10,10 @@ ops uses the two helpers below, so that a replay does that work too:
 - ``guard(obj, *names)``: the recording is valid only while these attributes of
   ``obj`` keep their values (a module's ``training``); otherwise the step is
   recorded again.
+- ``fixed_shape(what, fn, *args)``: ``call`` for work whose result's shape depends on
+  the values (``nonzero``, a boolean mask's selection); a replay whose shape differs
+  from the recorded one is refused with a CaptureError instead of computing with
+  buffers and shapes of the recorded call.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import threading
 
 from autograd.capturing.state import CaptureError, state
 
-__all__ = ["capture", "Captured", "CaptureError", "call", "guard", "inside_step", "recording"]
+__all__ = ["capture", "Captured", "CaptureError", "call", "fixed_shape", "guard", "inside_step",
+           "recording"]
 
 
 def __getattr__(name: str):
@@ -55,3 +60,40 @@ def guard(obj, *names: str) -> None:
     current values."""
     if recording():
         state.recorder.guard(obj, names)
+
+
+def fixed_shape(what: str, fn, *args, measure=None):
+    """``call(fn, *args)`` for a result whose shape depends on the values of ``args``: each
+    replay checks that ``measure(result)`` (default: the shapes of the result's arrays) is
+    the recorded call's, and raises CaptureError otherwise."""
+    if not recording():
+        return fn(*args)
+    return call(_SameShape(what, fn, measure), *args)
+
+
+class _SameShape:
+    """``fn``, refusing a result whose measure differs from the first (recorded) one."""
+
+    def __init__(self, what: str, fn, measure) -> None:
+        self.what, self.fn, self.measure, self.recorded = what, fn, measure, None
+        self.__qualname__ = getattr(fn, "__qualname__", what)
+
+    def __call__(self, *args):
+        result = self.fn(*args)
+        measured = self.measure(result) if self.measure else _shapes(result)
+        if self.recorded is None:
+            self.recorded = measured
+        elif measured != self.recorded:
+            raise CaptureError(
+                f"capture: {self.what} gives {measured} in this call and gave {self.recorded} "
+                "in the recorded one: its shape depends on the data, which a recorded step "
+                "cannot follow (it would replay the recorded shapes). Keep shapes fixed "
+                "(ag.where(mask, x, 0), x * mask, masked_fill instead of selecting), or call "
+                "the step without ag.capture")
+        return result
+
+
+def _shapes(result):
+    if isinstance(result, tuple):
+        return tuple(getattr(item, "shape", None) for item in result)
+    return getattr(result, "shape", None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd import capturing
 from autograd.function import Op
 from autograd.ops import dual
 from autograd.tensor import Tensor, as_tensor
@@ -218,7 +219,7 @@ def floor_divide(a, b) -> Tensor:
     """
     a, b = _operands(a, b)
     try:
-        return Tensor._make(np.asarray(np.floor_divide(a.data, b.data)))
+        return Tensor._make(np.asarray(capturing.call(np.floor_divide, a.data, b.data)))
     except ValueError:
         raise ValueError(f"floor_divide: shapes {a.shape} and {b.shape} cannot be broadcast "
                          "together") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd import capturing
 from autograd.ops.arithmetic import _operands
 from autograd.tensor import Tensor, as_tensor
 
@@ -26,7 +27,7 @@ def _check_integral(name: str, hint: str, *tensors: Tensor) -> None:
 
 def _broadcasting(ufunc, name: str, a: Tensor, b: Tensor) -> Tensor:
     try:
-        return Tensor._make(np.asarray(ufunc(a.data, b.data)))
+        return Tensor._make(np.asarray(capturing.call(ufunc, a.data, b.data)))
     except ValueError:
         raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast "
                          "together") from None
@@ -61,7 +62,7 @@ def invert(x) -> Tensor:
     """``~x``: bitwise not of an integer tensor, logical not of a boolean one (``np.invert``)."""
     x = as_tensor(x)
     _check_integral("bitwise_not", "for a condition on floats use ~(x > 0) or logical_not(x)", x)
-    return Tensor._make(np.asarray(np.invert(x.data)))
+    return Tensor._make(np.asarray(capturing.call(np.invert, x.data)))
 
 
 bitwise_not = invert
@@ -86,7 +87,7 @@ logical_xor = _logical(np.logical_xor)
 
 def logical_not(x) -> Tensor:
     """Elementwise ``not`` (zero becomes True): a boolean tensor, as ``np.logical_not``."""
-    return Tensor._make(np.asarray(np.logical_not(as_tensor(x).data)))
+    return Tensor._make(np.asarray(capturing.call(np.logical_not, as_tensor(x).data)))
 
 
 def _in_place(function, name: str):
@@ -96,7 +97,7 @@ def _in_place(function, name: str):
             raise ValueError(f"{name}: the result has shape {result.shape}, which does not fit "
                              f"the tensor of shape {self.shape}")
         try:
-            np.copyto(self.data, result.data, casting="same_kind")
+            capturing.call(np.copyto, self.data, result.data, casting="same_kind")
         except TypeError:
             raise TypeError(f"{name}: cannot store the {result.dtype} result in the tensor of "
                             f"dtype {self.dtype}") from None

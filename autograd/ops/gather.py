@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd import capturing
 from autograd.function import ShapeError
 from autograd.ops import shape
 from autograd.ops.arithmetic import add
@@ -25,8 +26,16 @@ __all__ = ["take_along_axis", "gather", "scatter", "scatter_add", "masked_fill",
 
 
 def _index_array(name: str, indices) -> np.ndarray:
-    """The indices as an integer array (a copy: changing them later changes no gradient)."""
-    array = np.array(indices.data if isinstance(indices, Tensor) else indices)
+    """The indices as an integer array (a copy: changing them later changes no gradient).
+
+    Made in a recorded instruction: a captured step copies each call's indices.
+    """
+    return capturing.call(_integer_copy, name, indices.data if isinstance(indices, Tensor)
+                          else indices)
+
+
+def _integer_copy(name: str, indices) -> np.ndarray:
+    array = np.array(indices)
     if array.size == 0:
         array = array.astype(np.intp)  # an empty list is float64 to NumPy
     if array.dtype.kind not in "iu":
@@ -36,6 +45,11 @@ def _index_array(name: str, indices) -> np.ndarray:
 
 def _check_range(name: str, indices: np.ndarray, size: int, axis: int, shape: tuple,
                  negative: bool) -> None:
+    capturing.call(_in_range, name, indices, size, axis, shape, negative)  # every call's
+
+
+def _in_range(name: str, indices: np.ndarray, size: int, axis: int, shape: tuple,
+              negative: bool) -> None:
     low = -size if negative else 0
     outside = (indices < low) | (indices >= size)
     if outside.any():
@@ -192,7 +206,7 @@ def index_select(x, dim: int, index) -> Tensor:
     if x.ndim == 0:
         x = shape.reshape(x, 1)
     _check_range("index_select", index, x.shape[axis], axis, x.shape, negative=False)
-    return getitem(x, (slice(None),) * axis + (index.reshape(-1),))
+    return getitem(x, (slice(None),) * axis + (capturing.call(np.reshape, index, -1),))
 
 
 def nonzero(x, *, as_tuple: bool = True):
@@ -201,8 +215,15 @@ def nonzero(x, *, as_tuple: bool = True):
     Not differentiable. PyTorch's ``as_tuple=False`` gives its ``(count, ndim)`` matrix.
     """
     data = np.asarray(x.data if isinstance(x, Tensor) else x)
-    if not as_tuple:
-        return Tensor._make(np.argwhere(data).astype(np.int64))
-    if data.ndim == 0:
+    if as_tuple and data.ndim == 0:
         raise ValueError("nonzero: a 0-d tensor has no indices; reshape(1) it first")
-    return tuple(Tensor._make(i.astype(np.int64)) for i in np.nonzero(data))
+    # how many indices there are depends on the values: a captured step checks that every
+    # call has as many as the recorded one (capturing.fixed_shape)
+    found = capturing.fixed_shape("nonzero", _nonzero, data, as_tuple)
+    return tuple(Tensor._make(i) for i in found) if as_tuple else Tensor._make(found)
+
+
+def _nonzero(data: np.ndarray, as_tuple: bool):
+    if not as_tuple:
+        return np.argwhere(data).astype(np.int64)
+    return tuple(i.astype(np.int64) for i in np.nonzero(data))

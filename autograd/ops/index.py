@@ -124,7 +124,12 @@ def plain_index(index):
     if isinstance(index, tuple):
         return tuple(plain_index(part) for part in index)
     if isinstance(index, Tensor):
-        return capturing.call(np.array, index.data)
+        return plain_index(index.data)
+    if isinstance(index, np.ndarray) and index.dtype == bool and index.ndim:
+        # how many elements a mask selects depends on its values: a captured step checks
+        # that each call selects as many as the recorded one
+        return capturing.fixed_shape("indexing with a boolean mask (the number of elements "
+                                     "selected)", np.array, index, measure=np.count_nonzero)
     if isinstance(index, (list, np.ndarray)):
         return capturing.call(np.array, index)
     return index

@@ -233,7 +233,8 @@ def _truth(function, name: str, meaning: str):
         axis, keepdims, _ = pick(name, axis, dim, keepdims, keepdim)
         x = as_tensor(x)
         axes = normalize_axis(axis, x.ndim, name)
-        return Tensor._make(np.asarray(function(x.data, axis=axes, keepdims=keepdims)))
+        return Tensor._make(np.asarray(capturing.call(function, x.data, axis=axes,
+                                                      keepdims=keepdims)))
 
     reduce.__name__ = reduce.__qualname__ = name
     reduce.__doc__ = (f"True where {meaning} over ``axis`` (``dim=`` too; nonzero is true): "
@@ -310,7 +311,7 @@ def norm_method(self, *args, **kwargs) -> Tensor:
 
 def _root(total: Tensor, p) -> Tensor:
     """``total ** (1/p)``, with gradient 0 where ``total`` is 0 (instead of inf * 0 = NaN)."""
-    empty = total.data == 0
+    empty = capturing.call(np.equal, total.data, 0)
     safe = where(empty, 1.0, total)
     return where(empty, 0.0, safe.sqrt() if p == 2 else safe ** (1.0 / p))
 
@@ -323,17 +324,21 @@ def _vector_norm(x: Tensor, ord, axes: tuple, keepdims: bool) -> Tensor:
     if ord == -np.inf:
         return amin(x.abs(), axes, keepdims)
     if ord == 0:  # the number of nonzero elements: no gradient
-        return Tensor._make(np.asarray((x.data != 0).sum(axis=axes, keepdims=keepdims), x.dtype))
+        return Tensor._make(capturing.call(_count_nonzero, x.data, axes, keepdims))
     if ord == 1:
         return sum(x.abs(), axes, keepdims)
     if ord == 2:
         return _root(sum(x * x, axes, keepdims), 2)
     if ord > 0:  # zeros contribute 0, and no 0 * inf to the gradient
-        zero = x.data == 0
+        zero = capturing.call(np.equal, x.data, 0)
         powered = where(zero, 0.0, where(zero, 1.0, x.abs()) ** ord)
     else:
         powered = x.abs() ** ord
     return _root(sum(powered, axes, keepdims), ord)
+
+
+def _count_nonzero(x: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
+    return np.asarray((x != 0).sum(axis=axes, keepdims=keepdims), x.dtype)
 
 
 def _matrix_norm(x: Tensor, ord, axes: tuple, keepdims: bool) -> Tensor:

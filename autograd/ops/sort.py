@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd import capturing
 from autograd.function import Op, plain_error
 from autograd.ops import dual, shape
 from autograd.ops.axes import pick
@@ -110,11 +111,13 @@ def sort(x, axis=-1, kind=None, order=None, *, stable=None, dim=None, descending
     ``Tensor.sort`` returns the same (it does not sort in place, unlike NumPy's).
     """
     x, axis = _sort_arguments("sort", x, axis, dim, order)
-    permutation = stable_argsort(x.data, axis, bool(descending))
+    # the permutation depends on the values: found in a recorded instruction, so a captured
+    # step sorts each call's values (not the recorded call's order)
+    permutation = capturing.call(stable_argsort, x.data, axis, bool(descending))
     values = Sort.apply(x, permutation=permutation, axis=axis)
     if dim is None and descending is None:
         return values
-    return ValuesIndices(values, Tensor._make(permutation.copy()))
+    return ValuesIndices(values, Tensor._make(capturing.call(np.copy, permutation)))
 
 
 def argsort(x, axis=-1, kind=None, order=None, *, stable=None, dim=None,
@@ -124,7 +127,7 @@ def argsort(x, axis=-1, kind=None, order=None, *, stable=None, dim=None,
     Always stable; PyTorch's ``dim=`` and ``descending=`` too.
     """
     x, axis = _sort_arguments("argsort", x, axis, dim, order)
-    return Tensor._make(stable_argsort(x.data, axis, bool(descending)))
+    return Tensor._make(capturing.call(stable_argsort, x.data, axis, bool(descending)))
 
 
 def _top_first(values: np.ndarray, k: int, axis: int, largest: bool, ordered: bool) -> np.ndarray:
@@ -162,9 +165,13 @@ def topk(x, k: int, axis=-1, largest: bool = True, sorted: bool = True,  # noqa:
     if not 0 <= k <= count:
         raise ValueError(f"topk: k={k!r} is out of range for axis {axis} of size {count} "
                          f"(shape {x.shape}); expected 0 <= k <= {count}")
-    permutation = _top_first(x.data, int(k), axis, largest, sorted)
+    permutation = capturing.call(_top_first, x.data, int(k), axis, largest, sorted)
     values = Topk.apply(x, permutation=permutation, k=int(k), axis=axis)
-    return ValuesIndices(values, Tensor._make(permutation[_line(axis, slice(0, int(k)))].copy()))
+    return ValuesIndices(values, Tensor._make(capturing.call(_first_k, permutation, int(k), axis)))
+
+
+def _first_k(permutation: np.ndarray, k: int, axis: int) -> np.ndarray:
+    return permutation[_line(axis, slice(0, k))].copy()
 
 
 def _arg_extreme(function, name: str, which: str):
@@ -174,8 +181,7 @@ def _arg_extreme(function, name: str, which: str):
         if axis is not None:
             axis = _one_axis(name, axis, max(x.ndim, 1))
         try:
-            return Tensor._make(np.asarray(function(x.data, axis=axis, keepdims=keepdims),
-                                           dtype=np.int64))
+            return Tensor._make(capturing.call(_indices, function, x.data, axis, keepdims))
         except ValueError as error:
             raise plain_error(error)(f"{name}: {error} (shape {x.shape})") from None
 
@@ -183,6 +189,10 @@ def _arg_extreme(function, name: str, which: str):
     arg.__doc__ = (f"Index (int64) of the {which} value along ``axis`` (None: in the flattened "
                    f"tensor; the first one if tied), as ``np.{name}``; ``dim=``/``keepdim=`` too.")
     return arg
+
+
+def _indices(function, values: np.ndarray, axis, keepdims) -> np.ndarray:
+    return np.asarray(function(values, axis=axis, keepdims=keepdims), dtype=np.int64)
 
 
 argmax = _arg_extreme(np.argmax, "argmax", "largest")
