@@ -34,7 +34,11 @@ def _shape(name: str, shape: tuple, size=None) -> tuple:
 
 
 def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
-    return Tensor(array, requires_grad=requires_grad)
+    # a copy in a recorded instruction: each replay of a captured step starts from a fresh
+    # array (a tensor made in the step and then changed in place, ``h = zeros(n); h[i] = v``,
+    # would otherwise keep the previous replay's values)
+    return Tensor(capturing.call(np.copy, array) if capturing.recording() else array,
+                  requires_grad=requires_grad)
 
 
 def _like_dtype(name: str, t, dtype, floating: bool = False) -> np.dtype:
@@ -161,8 +165,12 @@ def randint(low, high=None, size=None, dtype=np.int64, *, device=None) -> Tensor
         raise ValueError(f"randint: low ({low}) must be less than high ({high})")
     shape = _shape("randint", () if size is None else
                    ((size,) if isinstance(size, (int, np.integer)) else (size,)))
-    values = capturing.call(np.random.randint, low, high, size=shape, dtype=np.int64)
-    return Tensor._make(np.asarray(values).astype(dtype, copy=False))
+    return Tensor._make(capturing.call(_randint, low, high, shape, dtype))
+
+
+def _randint(low: int, high: int, shape: tuple, dtype) -> np.ndarray:
+    values = np.random.randint(low, high, size=shape, dtype=np.int64)
+    return np.asarray(values).astype(dtype, copy=False)
 
 
 def multinomial(probs, num_samples: int, replacement: bool = False) -> Tensor:
@@ -174,7 +182,13 @@ def multinomial(probs, num_samples: int, replacement: bool = False) -> Tensor:
     the order is the order of drawing one at a time (exponential races: the
     ``num_samples`` smallest ``Exp(1) / p`` win); with replacement, inverse CDF.
     """
-    weights = np.asarray(probs.data if isinstance(probs, Tensor) else probs, dtype=np.float64)
+    # the draws, and the weights of each call: one recorded instruction
+    return Tensor._make(capturing.call(_multinomial, probs.data if isinstance(probs, Tensor)
+                                       else probs, num_samples, replacement))
+
+
+def _multinomial(probs, num_samples: int, replacement: bool) -> np.ndarray:
+    weights = np.asarray(probs, dtype=np.float64)
     rows = _check_weights(weights, num_samples, replacement)
     if replacement:
         cumulative = np.cumsum(rows, axis=1)
@@ -186,7 +200,7 @@ def multinomial(probs, num_samples: int, replacement: bool = False) -> Tensor:
         arrival = -np.log1p(-np.random.random_sample(rows.shape))  # Exp(1), finite
         times = np.divide(arrival, rows, out=np.full(rows.shape, np.inf), where=rows > 0)
         picked = np.argsort(times, axis=1, kind="stable")[:, :num_samples]
-    return Tensor._make(picked.reshape(weights.shape[:-1] + (num_samples,)).astype(np.int64))
+    return picked.reshape(weights.shape[:-1] + (num_samples,)).astype(np.int64)
 
 
 def _check_weights(weights: np.ndarray, num_samples, replacement: bool) -> np.ndarray:
@@ -259,7 +273,8 @@ def as_tensor(data, dtype=None) -> Tensor:
     """A tensor sharing ``data``'s memory when it is an array of the right dtype (no copy)."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
         return data
-    return Tensor(_to_array(data, dtype))
+    return Tensor(data, dtype=dtype) if isinstance(data, np.ndarray) and dtype is not None \
+        else Tensor(_to_array(data, dtype))
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

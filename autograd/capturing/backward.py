@@ -156,6 +156,13 @@ def _node_backward(rec: Recorder, node, grad):
             "captured step was called; compute everything the step differentiates inside it")
     ctx, input_refs, out_slot = entry
     result = rec.run_atomic(cls._backward, (node, grad), {})
+    # NumPy gives scalars for 0-d operands (the gradient of loss / count): as arrays they
+    # get slots, so replays use their own values instead of the recorded ones
+    if type(result) is tuple:
+        result = tuple(np.asarray(item) if isinstance(item, np.generic) else item
+                       for item in result)
+    elif isinstance(result, np.generic):
+        result = np.asarray(result)
     saved = [Slot(out_slot) if i < 0 else (input_refs[i] if i < len(input_refs) else Const(None))
              for i in cls._saved_spec]
     rec.emit(cls.backward, [Const(ctx), rec.value_ref(grad)] + saved, {}, result, False,
