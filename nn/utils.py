@@ -162,9 +162,13 @@ def vector_to_parameters(vec: Tensor, parameters: Tensor | Iterable[Tensor]) -> 
     if vec.ndim != 1 or vec.data.size != needed:
         raise ValueError(f"vector_to_parameters: expected a 1-D vector of {needed} entries "
                          f"(the parameters' total size), got shape {vec.shape}")
+    capturing.call(_copy_slices, vec.data, params)  # a captured step copies each call's vector
+
+
+def _copy_slices(vec: np.ndarray, params: list) -> None:
     start = 0
     for param in params:
         stop = start + param.data.size
-        np.copyto(param.data, vec.data[start:stop].reshape(param.shape), casting="unsafe")
+        np.copyto(param.data, vec[start:stop].reshape(param.shape), casting="unsafe")
         param._bump_version()
         start = stop

@@ -79,6 +79,19 @@ def _signature(value, arrays: list):
     return ("value", type(value), value)
 
 
+def _aliases(arrays: list):
+    """Which arguments share an array (``step(x, x)``): a recording made with two arguments
+    that are one array reads one slot for both, so another pattern records again."""
+    seen: dict = {}
+    pattern = None
+    for index, value in enumerate(arrays):
+        data = value.data if isinstance(value, Tensor) else value
+        first = seen.setdefault(id(data), index)
+        if first != index:
+            pattern = (pattern or ()) + ((index, first),)
+    return pattern
+
+
 class Captured:
     """A step function with its recordings (see :func:`capture`)."""
 
@@ -99,7 +112,7 @@ class Captured:
         if state.recorder is not None:  # inside another step being recorded: part of it
             return self.step(*args, **kwargs)
         arrays: list = []
-        key = (_signature((args, kwargs), arrays), _grad_state.enabled)
+        key = (_signature((args, kwargs), arrays), _grad_state.enabled, _aliases(arrays))
         programs = self.programs.get(key, [])
         program = next((p for p in programs if p.guards_hold()), None)
         if program is None:

@@ -57,10 +57,7 @@ class State:
                 if isinstance(value, np.ndarray):
                     arrays.setdefault(id(value), value)
                 elif _is_plain_object(value):
-                    objects.setdefault(id(value), value)
-                    for attribute in vars(value).values():  # a scheduler's optimizer
-                        if _is_optimizer(attribute):
-                            objects.setdefault(id(attribute), attribute)
+                    _add_object(value, objects)
                 else:
                     _tensors_in(value, tensors)
         optimizers = {key: obj for key, obj in objects.items() if _is_optimizer(obj)}
@@ -127,6 +124,21 @@ class State:
                                   f"{type(o).__name__} state '{k}' of parameter {i}",
                                   take(value) if isinstance(value, np.ndarray) else value))
         return pairs
+
+
+def _add_object(obj, objects: dict) -> None:
+    """``obj``, the optimizer it holds and the plain objects in its lists (the schedulers of
+    a SequentialLR, which its step advances too)."""
+    if id(obj) in objects:
+        return
+    objects[id(obj)] = obj
+    for attribute in vars(obj).values():
+        if _is_optimizer(attribute):
+            objects.setdefault(id(attribute), attribute)
+        elif isinstance(attribute, (list, tuple)):
+            for item in attribute:
+                if _is_plain_object(item) and not _is_optimizer(item):
+                    _add_object(item, objects)
 
 
 def _same_array(array: np.ndarray) -> np.ndarray:

@@ -168,9 +168,19 @@ def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
     """
     raw = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
     if num_classes == -1:
+        # the number of classes comes from the labels' values: a captured step checks that
+        # every call has the recorded one
+        return Tensor._make(capturing.fixed_shape("one_hot(num_classes=-1) (the number of "
+                                                  "classes, from the largest label)",
+                                                  _one_hot, raw, -1))
+    if num_classes < 1:
+        raise ValueError(f"one_hot: num_classes must be positive or -1, got {num_classes}")
+    return Tensor._make(capturing.call(_one_hot, raw, num_classes))
+
+
+def _one_hot(raw: np.ndarray, num_classes: int) -> np.ndarray:
+    if num_classes == -1:
         index = _class_labels("one_hot", raw, None)
         num_classes = int(index.max()) + 1 if index.size else 0
-    elif num_classes < 1:
-        raise ValueError(f"one_hot: num_classes must be positive or -1, got {num_classes}")
     index = _class_labels("one_hot", raw, num_classes)
-    return Tensor((index[..., None] == np.arange(num_classes)).astype(np.int64))
+    return (index[..., None] == np.arange(num_classes)).astype(np.int64)

@@ -278,7 +278,9 @@ def _class_labels(name: str, target: Any, num_classes: int | None, ignore_index:
 def _class_weight(name: str, weight: Any, num_classes: int, dtype: np.dtype) -> np.ndarray:
     if weight is None:
         return np.ones(num_classes, dtype=dtype)
-    weight = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=dtype)
+    # converted in a recorded instruction: weights passed to a captured step are each call's
+    weight = capturing.call(np.asarray, weight.data if isinstance(weight, Tensor) else weight,
+                            dtype=dtype)
     if weight.shape != (num_classes,):
         raise ValueError(f"{name}: weight must have shape ({num_classes},) (one per class), "
                          f"got {weight.shape}")
@@ -436,7 +438,8 @@ def _soft_cross_entropy(input: Tensor, target: Any, class_weight: np.ndarray, ax
     if label_smoothing:
         target = target * (1.0 - label_smoothing) + label_smoothing / num_classes
     log_probs = ag.log_softmax(input, axis=axis)
-    loss = -(log_probs * target * class_weight.reshape(class_shape)).sum(axis=axis)
+    class_weight = capturing.call(np.reshape, class_weight, class_shape)
+    loss = -(log_probs * target * class_weight).sum(axis=axis)
     if reduction != "mean":
         return _reduce(loss, reduction)
     with np.errstate(invalid="ignore", divide="ignore"):

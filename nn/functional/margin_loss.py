@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
+from autograd import capturing
 from autograd.tensor import Tensor
 from nn.functional.loss import _check_reduction, _first_bad, _floating_input, _like, _reduce
 
@@ -59,16 +60,13 @@ def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float =
                          f"{labels.shape}")
     if labels.dtype.kind not in "biuf":
         raise TypeError(f"{name}: target must hold numbers 1 or -1, got dtype {labels.dtype}")
-    wrong = (labels != 1) & (labels != -1)
-    if wrong.any():
-        where = _first_bad(wrong)
-        raise ValueError(f"{name}: target must hold 1 (similar) or -1 (dissimilar), got "
-                         f"{labels[where]} at index {where}")
+    # checked and compared in a recorded instruction: a captured step uses each call's labels
+    similar = capturing.call(_similar, name, labels)
     dot = (input1 * input2).sum(axis=-1)
     squares = ((input1 * input1).sum(axis=-1) + COSINE_EPSILON) * (
         (input2 * input2).sum(axis=-1) + COSINE_EPSILON)
     cosine = dot / squares.sqrt()
-    loss = ag.where(labels == 1, 1 - cosine, (cosine - margin).clip(0, None))
+    loss = ag.where(similar, 1 - cosine, (cosine - margin).clip(0, None))
     return _reduce(loss, reduction)
 
 
@@ -87,3 +85,13 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
     target = _like(target, input1)
     _same_shapes(name, input1=input1, input2=input2, target=target)
     return _reduce((-target * (input1 - input2) + margin).clip(0, None), reduction)
+
+
+def _similar(name: str, labels: np.ndarray) -> np.ndarray:
+    """``labels == 1``, after checking that every label is 1 or -1."""
+    wrong = (labels != 1) & (labels != -1)
+    if wrong.any():
+        where = _first_bad(wrong)
+        raise ValueError(f"{name}: target must hold 1 (similar) or -1 (dissimilar), got "
+                         f"{labels[where]} at index {where}")
+    return labels == 1
