@@ -127,6 +127,11 @@ CASES = {
         lambda w, x, i: (ag.zeros(3, 5).scatter_add(0, i[:, None].repeat(5, axis=1) % 3, w[:3])
                          * x[:3]).sum(),
         _each([T(a) for a in X], [T(i) for i in INDICES])),
+    "repeat with per-element counts": (
+        lambda w, x, c: ((w * x)[0, :4].repeat(c) * ag.arange(4)).sum(),
+        _each([T(a) for a in X], [T(np.array(c)) for c in ([1, 2, 0, 1], [1, 2, 0, 1],
+                                                            [0, 0, 4, 0], [2, 1, 1, 0],
+                                                            [1, 1, 1, 1])])),
     "zeros then setitem at indices": (
         lambda w, x, i: (w * x * _marked(i)).sum(),
         _each([T(a) for a in X], [T(i) for i in INDICES])),

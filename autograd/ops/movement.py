@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd import capturing
 from autograd.function import Op, ShapeError
 from autograd.ops import dual, shape
 from autograd.ops.arithmetic import mul
@@ -145,6 +146,13 @@ def _repeats(x: Tensor, repeats, axis: int):
             f"repeat: {counts.size} repeat counts for {x.shape[axis]} elements along axis "
             f"{axis} (shape {x.shape}); give one count, or one per element (to tile the "
             "tensor as PyTorch's repeat does, use tile)")
+    # per-element counts may come from the data: each call's are used, and a captured step
+    # refuses a call whose total (the result's length) differs from the recorded one
+    return capturing.fixed_shape("repeat (the total of the per-element counts)", _int64, counts,
+                                 measure=np.sum)
+
+
+def _int64(counts: np.ndarray) -> np.ndarray:
     return counts.astype(np.int64)
 
 
