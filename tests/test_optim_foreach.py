@@ -57,3 +57,25 @@ def test_flat_buffers_follow_a_loaded_state():
         optimizer_.step()
     for a, b in zip(model.parameters(), twin.parameters()):
         assert np.array_equal(a.data, b.data)
+
+
+
+def test_a_parameter_that_changed_dtype_is_updated_in_its_dtype():
+    """A parameter whose array was replaced by a float64 one after the flat buffers were made
+    (float32): its momentum buffer stays float32, as PyTorch's per-parameter SGD keeps it, and
+    the update follows the formula in those dtypes."""
+    model, optimizer = _train(lambda p: nn.optim.SGD(p, lr=0.1, momentum=0.9), True)
+    weight = model[0].weight
+    weight.data = weight.data.astype(np.float64)
+    before = weight.data.copy()
+    buffer = optimizer.state[weight]["momentum_buffer"].copy()
+    optimizer.zero_grad()
+    model(ag.Tensor(np.ones((2, 7), np.float64))).sum().backward()
+    grad = weight.grad.data.copy()
+    assert buffer.dtype == np.float32 and grad.dtype == np.float64
+    optimizer.step()
+    # b <- m b (float32); b <- b + g (added in float64, stored in float32); w <- w - lr b
+    expected_buffer = ((buffer * np.float32(0.9)).astype(np.float64) + grad).astype(np.float32)
+    expected = before - (expected_buffer * np.float32(0.1)).astype(np.float64)
+    assert np.array_equal(optimizer.state[weight]["momentum_buffer"], expected_buffer)
+    assert np.array_equal(weight.data, expected)

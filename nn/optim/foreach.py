@@ -24,8 +24,9 @@ class FlatState:
 
     def __init__(self, state: dict, params: list, keys: tuple[str, ...]) -> None:
         self.params = list(params)
+        self.shapes = [param.data.shape for param in params]
         self.keys = keys
-        dtype = params[0].data.dtype
+        dtype = self.dtype = params[0].data.dtype
         sizes = [param.data.size for param in params]
         offsets = np.cumsum([0] + sizes)
         self.flat = {}
@@ -41,12 +42,19 @@ class FlatState:
             self.flat[key], self.views[key] = flat, views
 
     def holds(self, state: dict, params: list) -> bool:
-        """True if ``state`` still refers to these buffers for exactly these parameters."""
-        if len(params) != len(self.params) or any(a is not b for a, b in zip(params, self.params)):
+        """True if ``state`` still refers to these buffers for exactly these parameters, and
+        the parameters still have the buffers' dtype and shapes."""
+        if len(params) != len(self.params):
             return False
+        dtype = self.dtype
+        for param, mine, shape in zip(params, self.params, self.shapes):
+            data = param.data
+            if param is not mine or data.dtype != dtype or data.shape != shape:
+                return False
         for key in self.keys:
             for param, view in zip(params, self.views[key]):
-                if state[param].get(key) is not view:
+                entries = state.get(param)
+                if entries is None or entries.get(key) is not view:
                     return False
         return True
 
@@ -55,6 +63,10 @@ def flat_state(optimizer: Any, index: int, params: list, keys: tuple[str, ...]) 
     """The flat buffers of group ``index``, made (or made again) as needed; None if the
     group's parameters do not all have these state entries in one dtype."""
     state = optimizer.state
+    cache = optimizer.__dict__.setdefault("_flat_states", {})
+    flat = cache.get(index)
+    if flat is not None and flat.keys == keys and flat.holds(state, params):
+        return flat  # every step after the first: the buffers are still the state
     dtype = params[0].data.dtype
     for param in params:
         entries = state.get(param)
@@ -64,8 +76,5 @@ def flat_state(optimizer: Any, index: int, params: list, keys: tuple[str, ...]) 
             value = entries.get(key)
             if not isinstance(value, np.ndarray) or value.shape != param.shape:
                 return None
-    cache = optimizer.__dict__.setdefault("_flat_states", {})
-    flat = cache.get(index)
-    if flat is None or flat.keys != keys or not flat.holds(state, params):
-        flat = cache[index] = FlatState(state, params, keys)
+    flat = cache[index] = FlatState(state, params, keys)
     return flat
