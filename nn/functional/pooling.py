@@ -2,7 +2,10 @@
 
 Max and average pooling run one vectorised pass per kernel offset (kh*kw strided
 slices of the padded input); their geometry is a ``Window`` (``windows.py``), with
-``ceil_mode`` as extra trailing padding. Average pooling's backward spreads the
+``ceil_mode`` as extra trailing padding. Max pooling has a faster path for windows
+that tile the input (kernel == stride, no padding or dilation: ``MaxPool2d(2)``):
+each window's gradient goes to one element, so the backward writes each strided
+slice once instead of adding into a zeroed buffer. Average pooling's backward spreads the
 gradient over the windows with ``fold`` (col2im), which is linear and has its own
 gradient; max pooling's sends each window's gradient to its maximum. Adaptive
 average pooling is a ``resample`` (``sampling.py``) along each axis. The 1-d
@@ -18,7 +21,7 @@ from autograd.ops import dual
 from autograd.tensor import as_tensor
 from nn.functional.conv import fold_any
 from nn.functional.sampling import adaptive_table, resample
-from nn.functional.windows import IntPair, Window, make_window, pair, select, single
+from nn.functional.windows import SAME_SIZE_INTS, IntPair, Window, make_window, pair, select, single
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d"]
@@ -122,16 +125,74 @@ def _route_tensor(grad, argmax, window: Window, input_shape):
 route = dual.function(_route_array, _route_tensor, "max_pool_route")
 
 
+def _tiles(window: Window) -> bool:
+    """True when the windows tile the input: kernel == stride, no padding, no dilation."""
+    return (window.kernel == window.stride and window.dilation == (1, 1)
+            and window.padding == ((0, 0), (0, 0)))
+
+
+def _max_pool_tiles(x: np.ndarray, window: Window, with_argmax: bool):
+    """``_max_pool_array`` for windows that tile the input (``_tiles``); ``argmax`` is
+    None unless ``with_argmax``.
+
+    The same maxima in the same order, and the same winners (a value larger than the
+    maximum so far). NaN is left to ``_max_pool_array``: where the output has one,
+    it computes the result again (its winner is the last NaN).
+    """
+    out_hw = window.out_hw(*x.shape[2:])
+    count = window.kernel[0] * window.kernel[1]
+    offset_type = np.int8 if count <= 127 else np.int32
+    out = argmax = None
+    for offset, (_, _, index) in enumerate(window.offsets(out_hw)):
+        if out is None:
+            out = x[index].copy()
+            values = np.empty_like(out)
+            if with_argmax:
+                argmax, step = np.zeros(out.shape, offset_type), np.empty(out.shape, offset_type)
+                better = np.empty(out.shape, bool)
+            continue
+        np.copyto(values, x[index])  # one strided read; the passes below are contiguous
+        if with_argmax:
+            np.greater(values, out, out=better)
+            np.maximum(argmax, np.multiply(better, offset_type(offset), out=step), out=argmax)
+        np.maximum(out, values, out=out)
+    if out.dtype.kind == "f" and np.isnan(out.max(initial=-np.inf)):
+        return _max_pool_array(x, window)
+    return out, argmax
+
+
+def _route_tiles(grad: np.ndarray, argmax: np.ndarray, window: Window, input_shape):
+    """``_route_array`` for windows that tile the input: each element gets at most one
+    window's gradient, so every strided slice is written once, masked (``select``)."""
+    out_hw = argmax.shape[2:]
+    covered = (out_hw[0] * window.kernel[0], out_hw[1] * window.kernel[1]) == input_shape[2:]
+    routed = (np.empty if covered else np.zeros)(input_shape, grad.dtype)
+    ints = SAME_SIZE_INTS[grad.dtype.itemsize]
+    # + 0.0 turns -0.0 into 0.0, as adding into zeros does in _route_array
+    grad_bits = np.add(grad, 0.0, dtype=grad.dtype).view(ints)
+    hit, bits = np.empty(argmax.shape, bool), np.empty(argmax.shape, ints)
+    for offset, (_, _, index) in enumerate(window.offsets(out_hw)):
+        np.equal(argmax, offset, out=hit)
+        np.negative(hit, dtype=ints, out=bits)  # 0 or all ones
+        np.bitwise_and(grad_bits, bits, out=routed[index].view(ints))
+    return routed
+
+
 class MaxPool2d(Op):
     """Max over each window. d/dx: each window's gradient goes to its maximum (the first of
     equal ones, the last NaN), as PyTorch"""
 
     def forward(ctx, x, window):
-        out, argmax = _max_pool_array(x, window)
+        if _tiles(window):
+            out, argmax = _max_pool_tiles(x, window, True in ctx.needs_input_grad)
+        else:
+            out, argmax = _max_pool_array(x, window)
         ctx.window, ctx.input_shape, ctx.argmax = window, x.shape, argmax
         return out
 
     def backward(ctx, grad):
+        if _tiles(ctx.window) and isinstance(grad, np.ndarray):
+            return _route_tiles(grad, ctx.argmax, ctx.window, ctx.input_shape)
         return route(grad, ctx.argmax, ctx.window, ctx.input_shape)
 
 
