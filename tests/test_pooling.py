@@ -231,7 +231,8 @@ def test_max_pool2d_propagates_nan_and_routes_its_gradient_to_it():
 
 # windows that tile the input (kernel == stride, no padding): max_pool2d's fast path
 TILED = [((3, 4, 8, 8), 2, False), ((2, 3, 9, 12), 3, False), ((2, 3, 6, 9), (2, 3), False),
-         ((2, 3, 7, 9), 2, False), ((2, 3, 8, 6), 2, True), ((2, 2, 5, 5), 1, False)]
+         ((2, 3, 7, 9), 2, False), ((2, 3, 8, 6), 2, True), ((2, 2, 5, 5), 1, False),
+         ((2, 3, 12, 24), 12, False)]  # 144 kernel offsets: more than int8 holds
 
 
 @pytest.mark.parametrize("shape, kernel, ceil_mode", TILED)
