@@ -99,7 +99,8 @@ def _running_max(x: np.ndarray, window: Window, with_argmax: bool, nan_wins: boo
                 better |= np.isnan(values, out=nan)
             # offsets only grow, so the latest winner is the largest offset that won
             # (arithmetic: a masked copy is many times slower on a random mask)
-            np.maximum(argmax, np.multiply(better, offset_type(offset), out=step), out=argmax)
+            won = np.multiply(better.view(np.int8), offset_type(offset), out=step)
+            np.maximum(argmax, won, out=argmax)
         np.maximum(out, values, out=out)  # NaN propagates, as the rule says
     if with_argmax and (window.padding[0][0] or window.padding[1][0]):
         # A window whose real values are all -inf keeps offset 0, which may be padding;
