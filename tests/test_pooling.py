@@ -227,3 +227,38 @@ def test_max_pool2d_propagates_nan_and_routes_its_gradient_to_it():
     expected = np.zeros((4, 4))
     expected[0, 1] = 1.0
     np.testing.assert_array_equal(x.grad.data[0, 0], expected)
+
+
+# windows that tile the input (kernel == stride, no padding): max_pool2d's fast path
+TILED = [((3, 4, 8, 8), 2, False), ((2, 3, 9, 12), 3, False), ((2, 3, 6, 9), (2, 3), False),
+         ((2, 3, 7, 9), 2, False), ((2, 3, 8, 6), 2, True), ((2, 2, 5, 5), 1, False),
+         ((2, 3, 12, 24), 12, False)]  # 144 kernel offsets: more than int8 holds
+
+
+@pytest.mark.parametrize("shape, kernel, ceil_mode", TILED)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_max_pool2d_tiling_windows_match_torch_with_ties_nan_and_inf(shape, kernel, ceil_mode,
+                                                                     dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(sum(shape))
+    x = rng.integers(-2, 3, shape).astype(dtype)  # many ties
+    x[0, 0, :2, :2] = -np.inf
+    x[0, 1, :3, :3] = np.nan
+    x[1, 0, 0, 0] = np.inf
+    ours = ag.Tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out, indices = max_pool2d(ours, kernel, ceil_mode=ceil_mode, return_indices=True)
+    expected, expected_indices = torch.nn.functional.max_pool2d(
+        theirs, kernel, ceil_mode=ceil_mode, return_indices=True)
+    np.testing.assert_array_equal(out.data, expected.detach().numpy())
+    np.testing.assert_array_equal(indices.data, expected_indices.numpy())
+    weights = rng.standard_normal(out.shape).astype(dtype)
+    (out * ag.Tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
+def test_max_pool2d_tiling_windows_gradcheck_first_and_second_order():
+    x = ag.Tensor(_distinct((2, 2, 4, 7), 3), requires_grad=True)  # 7: a column left out
+    assert ag.gradcheck(lambda x: max_pool2d(x, 2) * max_pool2d(x, 2), (x,))
+    assert ag.gradgradcheck(lambda x: max_pool2d(x, (2, 3)) ** 2, (x,))

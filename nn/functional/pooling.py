@@ -4,7 +4,9 @@ Max and average pooling run one vectorised pass per kernel offset (kh*kw strided
 slices of the padded input); their geometry is a ``Window`` (``windows.py``), with
 ``ceil_mode`` as extra trailing padding. Average pooling's backward spreads the
 gradient over the windows with ``fold`` (col2im), which is linear and has its own
-gradient; max pooling's sends each window's gradient to its maximum. Adaptive
+gradient; max pooling's sends each window's gradient to its maximum, and when the
+windows tile the input (kernel == stride, no padding or dilation: ``MaxPool2d(2)``)
+writes each strided slice once instead of adding into a zeroed buffer. Adaptive
 average pooling is a ``resample`` (``sampling.py``) along each axis. The 1-d
 versions are the 2-d ones over a height of 1.
 """
@@ -18,7 +20,7 @@ from autograd.ops import dual
 from autograd.tensor import as_tensor
 from nn.functional.conv import fold_any
 from nn.functional.sampling import adaptive_table, resample
-from nn.functional.windows import IntPair, Window, make_window, pair, select, single
+from nn.functional.windows import SAME_SIZE_INTS, IntPair, Window, make_window, pair, select, single
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d"]
@@ -60,12 +62,24 @@ def _declared(window: Window) -> tuple:
 # --------------------------------------------------------------------------- max pooling
 
 
-def _max_pool_array(x: np.ndarray, window: Window):
-    """``(out, argmax)``: each window's maximum and its kernel offset ``i*kw + j``.
+def _max_pool_array(x: np.ndarray, window: Window, with_argmax: bool = True):
+    """``(out, argmax)``: each window's maximum and its kernel offset ``i*kw + j`` (None
+    unless ``with_argmax``).
 
     PyTorch's rule: a value wins if it is larger than the maximum so far, or NaN; so
-    the first of equal maxima wins, and the last NaN. Padding never wins.
+    the first of equal maxima wins, and the last NaN. Padding never wins. A window
+    without NaN has the same winner under the plain rule, which is cheaper: the NaN
+    one runs only when an output is NaN.
     """
+    out, argmax = _running_max(x, window, with_argmax, False)
+    if with_argmax and out.dtype.kind == "f" and np.isnan(out.max(initial=-np.inf)):
+        out, argmax = _running_max(x, window, True, True)
+    return out, argmax
+
+
+def _running_max(x: np.ndarray, window: Window, with_argmax: bool, nan_wins: bool):
+    """``_max_pool_array`` under the rule "larger than the maximum so far" (``nan_wins``:
+    "or NaN"), one vectorised pass per kernel offset."""
     out_hw = window.out_hw(*x.shape[2:])
     lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     padded = window.pad(x, lowest)
@@ -74,17 +88,21 @@ def _max_pool_array(x: np.ndarray, window: Window):
     for offset, (_, _, index) in enumerate(window.offsets(out_hw)):
         if out is None:
             out = padded[index].copy()
-            argmax, step = np.zeros(out.shape, offset_type), np.empty(out.shape, offset_type)
             values, better, nan = (np.empty(out.shape, t) for t in (out.dtype, bool, bool))
+            if with_argmax:
+                argmax, step = np.zeros(out.shape, offset_type), np.empty(out.shape, offset_type)
             continue
         np.copyto(values, padded[index])  # one strided read; the passes below are contiguous
-        np.greater(values, out, out=better)
-        better |= np.isnan(values, out=nan)
-        # offsets only grow, so the latest winner is the largest offset that won (arithmetic:
-        # a masked copy is many times slower on a random mask)
-        np.maximum(argmax, np.multiply(better.view(np.int8), offset, out=step), out=argmax)
-        np.maximum(out, values, out=out)  # the same rule: NaN propagates
-    if window.padding[0][0] or window.padding[1][0]:
+        if with_argmax:
+            np.greater(values, out, out=better)
+            if nan_wins:
+                better |= np.isnan(values, out=nan)
+            # offsets only grow, so the latest winner is the largest offset that won
+            # (arithmetic: a masked copy is many times slower on a random mask)
+            won = np.multiply(better.view(np.int8), offset_type(offset), out=step)
+            np.maximum(argmax, won, out=argmax)
+        np.maximum(out, values, out=out)  # NaN propagates, as the rule says
+    if with_argmax and (window.padding[0][0] or window.padding[1][0]):
         # A window whose real values are all -inf keeps offset 0, which may be padding;
         # PyTorch names its first real element.
         np.copyto(argmax, _first_real_offset(window, out_hw).astype(offset_type),
@@ -122,16 +140,42 @@ def _route_tensor(grad, argmax, window: Window, input_shape):
 route = dual.function(_route_array, _route_tensor, "max_pool_route")
 
 
+def _tiles(window: Window) -> bool:
+    """True when the windows tile the input: kernel == stride, no padding, no dilation."""
+    return (window.kernel == window.stride and window.dilation == (1, 1)
+            and window.padding == ((0, 0), (0, 0)))
+
+
+def _route_tiles(grad: np.ndarray, argmax: np.ndarray, window: Window, input_shape):
+    """``_route_array`` for windows that tile the input: each element gets at most one
+    window's gradient, so every strided slice is written once, masked (``select``)."""
+    out_hw = argmax.shape[2:]
+    covered = (out_hw[0] * window.kernel[0], out_hw[1] * window.kernel[1]) == input_shape[2:]
+    routed = (np.empty if covered else np.zeros)(input_shape, grad.dtype)
+    ints = SAME_SIZE_INTS[grad.dtype.itemsize]
+    # + 0.0 turns -0.0 into 0.0, as adding into zeros does in _route_array; C order, as
+    # argmax (conv's backward hands over a transposed view)
+    grad_bits = np.add(grad, 0.0, dtype=grad.dtype, order="C").view(ints)
+    hit, bits = np.empty(argmax.shape, bool), np.empty(argmax.shape, ints)
+    for offset, (_, _, index) in enumerate(window.offsets(out_hw)):
+        np.equal(argmax, offset, out=hit)
+        np.negative(hit, dtype=ints, out=bits)  # 0 or all ones
+        np.bitwise_and(grad_bits, bits, out=routed[index].view(ints))
+    return routed
+
+
 class MaxPool2d(Op):
     """Max over each window. d/dx: each window's gradient goes to its maximum (the first of
     equal ones, the last NaN), as PyTorch"""
 
     def forward(ctx, x, window):
-        out, argmax = _max_pool_array(x, window)
+        out, argmax = _max_pool_array(x, window, True in ctx.needs_input_grad)
         ctx.window, ctx.input_shape, ctx.argmax = window, x.shape, argmax
         return out
 
     def backward(ctx, grad):
+        if _tiles(ctx.window) and isinstance(grad, np.ndarray):
+            return _route_tiles(grad, ctx.argmax, ctx.window, ctx.input_shape)
         return route(grad, ctx.argmax, ctx.window, ctx.input_shape)
 
 

@@ -293,7 +293,7 @@ class PlaneLayout:
             yield flat[:, shift:shift + self.size]
 
 
-_SAME_SIZE_INTS = {2: np.int16, 4: np.int32, 8: np.int64}
+SAME_SIZE_INTS = {2: np.int16, 4: np.int32, 8: np.int64}  # a float's size -> its int type
 
 
 def select(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -302,6 +302,6 @@ def select(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
     Exact (an infinite or NaN value is kept where selected and gives 0 elsewhere), and
     about ten times faster than ``np.where``, which does not vectorise a random mask.
     """
-    ints = _SAME_SIZE_INTS[values.dtype.itemsize]
+    ints = SAME_SIZE_INTS[values.dtype.itemsize]
     bits = np.negative(mask, dtype=ints)  # 0 or all ones
     return np.bitwise_and(values.view(ints), bits).view(values.dtype)
