@@ -117,6 +117,9 @@ CASES = {
     "accuracy from argmax": (
         lambda w, x, y: (w * x).sum() * (ag.argmax(w * x, axis=1) == y).float().mean(),
         _each([T(_x(i)) for i in range(5)], [T(np.array([0, 1, 2, 3]))] * 5)),
+    "max_pool2d return_indices": (
+        lambda w, x: _pooled_with_indices((w[:, :4] * x[:, :4]).reshape(1, 1, 4, 4)),
+        _each([T(_x(i)) for i in range(5)])),
     # index arguments
     "gather, take_along_axis, index_select": (
         lambda w, x, i: (w * x)[:3].gather(1, i[:, None]).sum()
@@ -155,6 +158,11 @@ CASES = {
         lambda w, x: (w[0] * ag.multinomial(F.softmax(x[0], axis=0), 3, replacement=True)
                       .float().sum()).sum(), _each([T(_x(i)) for i in range(5)])),
 }
+
+
+def _pooled_with_indices(x):
+    out, indices = F.max_pool2d(x, 2, return_indices=True)
+    return (out * indices.float()).sum()
 
 
 def _marked(index):

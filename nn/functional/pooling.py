@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd import Op, Tensor
+from autograd import Op, Tensor, capturing
 from autograd.ops import dual
 from autograd.tensor import as_tensor
 from nn.functional.conv import fold_any
@@ -193,10 +193,16 @@ def _max_pool(x: Tensor, window: Window, return_indices: bool):
     out = MaxPool2d.apply(x, window=window)
     if not return_indices:
         return out
-    # the recorded node keeps the argmax; without a graph it is computed again
-    argmax = (out.grad_fn.argmax if out.grad_fn is not None
-              else _max_pool_array(x.data, window)[1])
-    return out, Tensor(_flat_indices(argmax, window, x.shape[3]))
+    if out.grad_fn is not None and not capturing.recording():
+        argmax = out.grad_fn.argmax  # the recorded node keeps it
+        return out, Tensor._make(_flat_indices(argmax, window, x.shape[3]))
+    # computed again, in a recorded call: a captured step's replays find each call's indices
+    return out, Tensor._make(capturing.call(_indices, x.data, window))
+
+
+def _indices(x: np.ndarray, window: Window) -> np.ndarray:
+    """``return_indices`` of ``x``'s windows, from the input alone."""
+    return _flat_indices(_max_pool_array(x, window)[1], window, x.shape[3])
 
 
 def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
