@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,9 @@ __all__ = [
 
 # What MPI launchers (MPICH/Intel MPI's Hydra, Open MPI) tell the processes they start.
 _LAUNCHER_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
+
+# Seconds a failing process waits between printing its error and aborting the job.
+ABORT_GRACE_SECONDS = 1.0
 
 
 class ProcessGroup:
@@ -158,6 +162,9 @@ def _abort_on_uncaught_exception(exc_type, exc_value, traceback) -> None:
     )
     sys.stderr.flush()
     sys.stdout.flush()
+    # the launcher forwards each process's output through its own relays, and an Abort
+    # makes it kill every process at once: give the relays a moment to pass the message on
+    time.sleep(ABORT_GRACE_SECONDS)
     _mpi().COMM_WORLD.Abort(1)
 
 
