@@ -19,7 +19,6 @@ import numpy as np
 
 from autograd import anomaly, hooks
 from autograd.grad_mode import _state
-from autograd.node import STAND_IN_MIN_BYTES
 from autograd.saved import FREED_GRAPH_MESSAGE
 from autograd.tensor import Tensor
 
@@ -122,13 +121,7 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                 values[key] = input_grad
                 heapq.heappush(queue, (-parent.sequence, parent))
         if node is not None and not retain_graph:
-            stand_ins = False  # is an input that is not a parameter worth a data-free stand-in?
-            for tensor in node.inputs:
-                if tensor.data.nbytes >= STAND_IN_MIN_BYTES and (
-                        tensor.grad_fn is not None or not tensor.requires_grad):
-                    stand_ins = True
-                    break
-            node.release(stand_ins)
+            node.release()
         if not queue:
             break
         node = heapq.heappop(queue)[1]

@@ -92,15 +92,15 @@ class Node:
         """Remember (weakly) a non-leaf tensor with hooks or ``retain_grad()``."""
         self.retained = weakref.ref(tensor)
 
-    def release(self, stand_ins: bool) -> None:
+    def release(self) -> None:
         """Free what backward needed (called after backward unless ``retain_graph``).
 
-        The output and every array constant are dropped. With ``stand_ins`` (some
-        input that is not a parameter holds at least ``STAND_IN_MIN_BYTES``; the
-        engine has just looked at every input), inputs other than leaves that
-        require grad are swapped for data-free stand-ins, so a loss kept after
-        ``backward()`` pins neither the step's activations nor its input batch,
-        while the graph's structure (shapes, dtypes, names) stays drawable.
+        The output and every array constant are dropped. When some input that is
+        not a parameter holds at least ``STAND_IN_MIN_BYTES``, inputs other than
+        leaves that require grad are swapped for data-free stand-ins, so a loss
+        kept after ``backward()`` pins neither the step's activations nor its
+        input batch, while the graph's structure (shapes, dtypes, names) stays
+        drawable.
         """
         self.output = None
         freed = bool(self.fn._saved_spec)
@@ -113,6 +113,12 @@ class Node:
                     constants[key] = None
                     freed = True
         self.freed = freed
+        stand_ins = False
+        for tensor in self.inputs:
+            if tensor.data.nbytes >= STAND_IN_MIN_BYTES and (
+                    tensor.grad_fn is not None or not tensor.requires_grad):
+                stand_ins = True
+                break
         if stand_ins:
             self.inputs = tuple([t if t.grad_fn is None and t.requires_grad else _stand_in(t)
                                  for t in self.inputs])

@@ -21,7 +21,6 @@ from autograd.capturing.refs import Const, Slot
 from autograd.capturing.state import CaptureError
 from autograd.engine import _accumulate_leaf, sum_to
 from autograd.function import Op
-from autograd.node import STAND_IN_MIN_BYTES
 from autograd.saved import FREED_GRAPH_MESSAGE
 
 
@@ -112,13 +111,7 @@ def record_backward(rec: Recorder, roots, root_grads, retain_graph: bool, create
                 values[key] = input_grad
                 heapq.heappush(queue, (-parent.sequence, parent))
         if node is not None and not retain_graph:
-            stand_ins = False
-            for tensor in node.inputs:
-                if tensor.data.nbytes >= STAND_IN_MIN_BYTES and (
-                        tensor.grad_fn is not None or not tensor.requires_grad):
-                    stand_ins = True
-                    break
-            node.release(stand_ins)
+            node.release()
         if not queue:
             break
         node = heapq.heappop(queue)[1]
