@@ -8,6 +8,7 @@ import pytest
 
 import autograd as ag
 from tests.bad_input import row
+from tests.nan_functions import NanGradient, SquareWithNanSecondDerivative
 
 
 def ones(*shape, requires_grad=False):
@@ -33,42 +34,6 @@ def function_returning(gradients):
             return gradients
 
     return lambda: Product.apply(ones(3, requires_grad=True), ones(3)).sum().backward()
-
-
-class NanGradient(ag.Function):
-    """``2 x`` whose backward returns NaN."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x * 2.0
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * np.nan
-
-
-class IdentityWithNanGradient(ag.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x * 1.0
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * np.nan
-
-
-class SquareWithNanSecondDerivative(ag.Function):
-    """``x**2`` with the right first derivative ``2 x``, whose own derivative is NaN."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * 2.0 * IdentityWithNanGradient.apply(x)
 
 
 ENGINE_CASES = [

@@ -10,6 +10,7 @@ import pytest
 
 import autograd as ag
 from autograd.gradcheck import analytic_jacobian, first_derivatives, numeric_jacobian
+from tests.nan_functions import SquareWithNanSecondDerivative
 
 
 def leaf(values) -> ag.Tensor:
@@ -80,32 +81,10 @@ def test_a_non_finite_numeric_entry_fails():
 
 
 def test_gradgradcheck_fails_when_a_second_derivative_is_nan():
-    class IdentityWithNanGradient(ag.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 1.0
-
-        @staticmethod
-        def backward(ctx, grad):
-            return grad * np.nan
-
-    class Square(ag.Function):
-        """x**2 with backward 2 x, where x passes through a NaN-gradient identity."""
-
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return grad * 2.0 * IdentityWithNanGradient.apply(x)
-
     x = leaf([0.5, -1.0])
-    assert ag.gradcheck(Square.apply, (x,))  # the first derivative is right
+    assert ag.gradcheck(SquareWithNanSecondDerivative.apply, (x,))  # the first is right
     with pytest.raises(AssertionError, match=r"non-finite Jacobian entry .*analytic nan"):
-        ag.gradgradcheck(Square.apply, (x,))
+        ag.gradgradcheck(SquareWithNanSecondDerivative.apply, (x,))
 
 
 @pytest.mark.parametrize("check", [ag.gradcheck, ag.gradgradcheck, numeric_jacobian])
